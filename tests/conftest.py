@@ -1,0 +1,24 @@
+import os, pytest, numpy as np
+from pathlib import Path
+from PIL import Image
+
+os.environ.setdefault('MPLBACKEND', 'Agg')
+MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
+
+@pytest.fixture(scope='session')
+def mnist():
+    "The local MNIST copy as uint8 tensors (x_train, y_train, x_test, y_test)"
+    from fastai_sgan.datasets import load_mnist, is_mnist_idx
+    if not is_mnist_idx(MNIST): pytest.fail(f'local MNIST not found in {MNIST}')
+    return load_mnist(MNIST)
+
+@pytest.fixture(scope='session')
+def mnist_folder(mnist, tmp_path_factory):
+    "fastai's URLs.MNIST layout (training/<class>/*.png, testing/<class>/*.png) with 20+5 real digits per class"
+    x,y,xt,yt = mnist
+    root = tmp_path_factory.mktemp('mnist_png')
+    for split,xs,ys,n in (('training',x,y,20), ('testing',xt,yt,5)):
+        for c in range(10):
+            d = root/split/str(c); d.mkdir(parents=True)
+            for i in (ys==c).nonzero().squeeze(1)[:n].tolist(): Image.fromarray(xs[i].numpy()).save(d/f'{i}.png')
+    return root

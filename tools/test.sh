@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: sets up .venv (tools/setup.sh), checks the modules match the notebooks, runs every notebook
+# (nbdev-test; cells flagged slow/cuda are skipped) and the pytest suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+export PATH="$PWD/.venv/bin:$PATH" MPLBACKEND=Agg
+if [ -d .git ] && command -v git >/dev/null; then
+  nbdev-export
+  if ! git diff --quiet -- fastai_sgan; then
+    git --no-pager diff --stat -- fastai_sgan
+    echo "FAILED: fastai_sgan/ differs from what nbdev-export makes of nbs/: export and commit." >&2; exit 1
+  fi
+fi
+echo "== nbdev-test"
+nbdev-test --n-workers 2 --timing
+echo "== pytest"
+pytest -q tests "$@"
