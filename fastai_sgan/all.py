@@ -12,3 +12,4 @@ from fastai.vision.all import *
 from .data import *
 from .datasets import *
 from .cli import *
+globals().pop('__all__', None) # nbdev writes an empty `__all__`; without it `import *` takes every public name, as in fastai.vision.all
