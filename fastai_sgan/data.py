@@ -117,7 +117,7 @@ class TensorImageDataset:
 
     @property
     def c(self): return len(self.vocab)
-    def new_empty(self): return type(self)(self.x[:0], self.y[:0], self.vocab)
+    def new_empty(self): return type(self)(self.x[:0].clone(), self.y[:0].clone(), self.vocab)
     def __repr__(self): return f'{type(self).__name__}: {len(self)} images {tuple(self.x.shape[1:])} {self.x.dtype}, {self.c} classes'
 
 # %% ../nbs/00_data.ipynb #7e603c93
