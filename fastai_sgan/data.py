@@ -334,6 +334,24 @@ def from_tensors(cls:SemiSupervisedDataLoaders,
                           after_batch=tfms, **kwargs)
 
 # %% ../nbs/00_data.ipynb #1ee576b5
+@patch
+def test_dl(self:SemiSupervisedDataLoaders,
+    test_items, # images: `[N,H,W]`/`[N,C,H,W]` tensor or list of `[H,W]`/`[C,H,W]` tensors (in-memory data), else fastai's items
+    rm_type_tfms=None, # passed to fastai's `test_dl` for other data
+    with_labels:bool=False, # passed to fastai's `test_dl` for other data
+    **kwargs
+):
+    "Test `DataLoader` of `test_items`, with the validation transforms"
+    vds = self.valid_ds
+    if not isinstance(vds, TensorImageDataset):
+        return DataLoaders.test_dl(self, test_items, rm_type_tfms=rm_type_tfms, with_labels=with_labels, **kwargs)
+    x = _check_images(torch.stack([_to_tensor(o, 'test item') for o in test_items]) if is_listy(test_items) else test_items, 'test_items')
+    if x.shape[1:]!=vds.x.shape[1:]: raise ValueError(f"Test images have shape {tuple(x.shape[1:])}, the data {tuple(vds.x.shape[1:])}.")
+    if x.dtype!=vds.x.dtype: raise ValueError(f"Test images are {x.dtype}, the data {vds.x.dtype}: convert them.")
+    ds = TensorImageDataset(x, torch.full((len(x),), UNLABELED, dtype=torch.long), vds.vocab)
+    return self.valid.new(ds.to(vds.x.device), **kwargs)
+
+# %% ../nbs/00_data.ipynb #012cd09e
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_dblock(cls:SemiSupervisedDataLoaders,
@@ -349,12 +367,12 @@ def from_dblock(cls:SemiSupervisedDataLoaders,
     kwargs = merge(dict(after_item=dblock.item_tfms, after_batch=dblock.batch_tfms), dblock.dls_kwargs, kwargs)
     return cls.from_dsets(dsets.train, dsets.valid, **kwargs)
 
-# %% ../nbs/00_data.ipynb #43e11474
+# %% ../nbs/00_data.ipynb #b8b70c90
 def _img_cls(fn):
     "`PILImageBW` for a grey image file, else `PILImage`"
     with Image.open(fn) as im: return PILImageBW if im.mode in ('1','L','LA','I','I;16','F') else PILImage
 
-# %% ../nbs/00_data.ipynb #db7be142
+# %% ../nbs/00_data.ipynb #80f0a257
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_folder(cls:SemiSupervisedDataLoaders,
@@ -382,7 +400,7 @@ def from_folder(cls:SemiSupervisedDataLoaders,
                        get_y=get_y, splitter=lambda o: splits, item_tfms=item_tfms, batch_tfms=batch_tfms)
     return cls.from_dblock(dblock, files, path=path, **kwargs)
 
-# %% ../nbs/00_data.ipynb #012cd09e
+# %% ../nbs/00_data.ipynb #d750ef45
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_df(cls:SemiSupervisedDataLoaders,
