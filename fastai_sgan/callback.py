@@ -76,7 +76,9 @@ class SGANTrainer(Callback):
         self.sgan_hooks = hook_outputs([self.sgan_disc.body, self.sgan_disc.head], detach=False)
         self.sgan_idle = hasattr(self.learn, 'lr_finder')
 
-    def after_fit(self): self.sgan_hooks.remove()
+    def after_fit(self):
+        self.sgan_hooks.remove()
+        self.sgan_real = None
     def after_cancel_fit(self): self.sgan_hooks.remove()
 
     def before_train(self): self.sgan_sums,self.sgan_n = {},0
@@ -102,7 +104,9 @@ class SGANTrainer(Callback):
 
     def _sync_hypers(self):
         "Give the generator's optimizer `learn.opt`'s current hyper-parameters, lr × `gen_lr_mult`"
-        for k,v in self.opt.hypers[-1].items(): self.learn.gen_opt.set_hyper(k, float(v)*(self.gen_lr_mult if k=='lr' else 1))
+        for k,v in self.opt.hypers[-1].items():
+            if isinstance(v, (int,float,np.number)) and not isinstance(v, bool):
+                self.learn.gen_opt.set_hyper(k, float(v)*(self.gen_lr_mult if k=='lr' else 1))
 
     def after_step(self):
         self.model.update_ema(self.ema_decay)

@@ -24,7 +24,9 @@ def default_models(
 )->tuple:
     "Discriminator and generator suited to images of `shape`"
     c,h,w = shape
-    if c==1 and h*w<=28*28: return mlp_discriminator(h*w, k, fake=fake),mlp_generator(tuple(shape), nz)
+    if c==1 and h*w<=28*28:
+        sizes = (1000,500,250,250,250) if h*w>=28*28 else (500,250,250) # smaller images: a smaller (measured better) MLP
+        return mlp_discriminator(h*w, k, sizes=sizes, fake=fake),mlp_generator(tuple(shape), nz)
     if (h,w) in ((28,28),(32,32)): return conv_discriminator(c, k, fake=fake),conv_generator(tuple(shape), nz)
     raise ValueError(f"No default models for {c}×{h}×{w} images: pass `discriminator` and `generator` "
                      f"(e.g. body_discriminator(resnet18) and a generator of that size), or resize the images.")
@@ -45,12 +47,22 @@ def _check_models(dls, disc, gen):
         finally: disc.train()
 
 # %% ../nbs/05_learner.ipynb #62a926e9
+def _init_from_data(dls, disc, gen=None):
+    "Data-dependent initialization of the weight-normed layers: `disc` from a training batch, `gen` from its random input"
+    x = dls.one_batch()[0]
+    init_wn_(disc.to(x.device), x)
+    if gen is not None:
+        z = (torch.rand if gen.dist=='uniform' else torch.randn)(len(x), gen.nz, device=x.device)
+        init_wn_(gen.to(x.device), z, train=True)
+
+# %% ../nbs/05_learner.ipynb #71bdbf54
 @delegates(Learner.__init__)
 def sgan_learner(
     dls:SemiSupervisedDataLoaders, # semi-supervised data
     generator:SGANGenerator=None, # default: `default_models`
     discriminator:SGANDiscriminator=None, # default: `default_models`
     fake:str='implicit', # fake class of the default discriminator: 'implicit' or 'explicit'
+    wn_init:bool=False, # data-dependent initialization of the weight-normed layers (`init_wn_`)
     ema:bool=True, # validate and predict with an EMA of the discriminator's weights
     ema_decay:float=0.999, # decay of that EMA
     n_gen:int=1, # generator steps per batch
@@ -61,7 +73,7 @@ def sgan_learner(
     lr:float=3e-3, # default learning rate
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
     wd:float=0., # weight decay
-    opt_func=partial(Adam, sqr_mom=0.999), # optimizer of both networks
+    opt_func=partial(Adam, mom=0.5, sqr_mom=0.999), # optimizer of both networks (β1 0.5 under `fit` too)
     metrics=accuracy, # validation metrics; the loss parts are added
     cbs=None, # more callbacks
     **kwargs
@@ -72,12 +84,13 @@ def sgan_learner(
         d,g = default_models(dls.one_batch()[0].shape[1:], dls.c, fake=fake)
         discriminator,generator = ifnone(discriminator, d),ifnone(generator, g)
     _check_models(dls, discriminator, generator)
+    if wn_init: _init_from_data(dls, discriminator, generator)
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, gen_loss=gen_loss, fm_p=fm_p, smooth=smooth, ema_decay=ema_decay)
     return Learner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=opt_func, lr=lr,
                    splitter=lambda m: [params(m.disc)], moms=moms, wd=wd, metrics=L(metrics)+cb.metrics,
                    cbs=L(cbs)+cb, **kwargs)
 
-# %% ../nbs/05_learner.ipynb #2307c3c8
+# %% ../nbs/05_learner.ipynb #e6a44527
 class LabeledOnly(Callback):
     "Drop the unlabeled items (target `UNLABELED`) from each training batch"
     order,run_valid = 1,False
@@ -89,30 +102,35 @@ class LabeledOnly(Callback):
 def supervised_learner(
     dls:SemiSupervisedDataLoaders, # semi-supervised data (only the labeled items are used)
     discriminator:SGANDiscriminator=None, # default: the one `sgan_learner` would use
+    wn_init:bool=False, # data-dependent initialization of the weight-normed layers (`init_wn_`)
     lr:float=3e-3, # default learning rate
     moms:tuple=(0.5,0.5,0.5), # Adam β1
     wd:float=0., # weight decay
-    opt_func=partial(Adam, sqr_mom=0.999), # optimizer
+    opt_func=partial(Adam, mom=0.5, sqr_mom=0.999), # optimizer
     metrics=accuracy, # validation metrics
     cbs=None, # more callbacks
     **kwargs
 )->Learner:
     "A `Learner` that trains the discriminator as a classifier on the labeled items of `dls` only"
     if discriminator is None: discriminator = default_models(dls.one_batch()[0].shape[1:], dls.c)[0]
+    if wn_init: _init_from_data(dls, discriminator)
     return Learner(dls, discriminator, loss_func=SGANLoss(), opt_func=opt_func, lr=lr, moms=moms, wd=wd,
                    metrics=metrics, cbs=L(cbs)+LabeledOnly(), **kwargs)
 
-# %% ../nbs/05_learner.ipynb #af307059
+# %% ../nbs/05_learner.ipynb #d193da17
 @patch
 def show_samples(self:Learner,
     n:int=100, # number of images
     nrows:int=10, # rows of the grid
     figsize:tuple=None, # size of the figure
-    **kwargs # passed to `show_images`
+    **kwargs # passed to `subplots`
 ):
     "Show a grid of `n` images from the generator"
     gen = self.model.generator
     mode = gen.training
     with torch.no_grad(): imgs = gen.eval().sample(n).cpu()
     gen.train(mode)
-    show_images(imgs, nrows=nrows, figsize=ifnone(figsize, (nrows, math.ceil(n/nrows))), **kwargs)
+    ncols = math.ceil(n/nrows)
+    axs = subplots(nrows, ncols, figsize=ifnone(figsize, (ncols, nrows)), **kwargs)[1].flat
+    for im,ax in zip(imgs, axs): show_image(im, ax=ax, cmap='Greys' if im.shape[0]==1 else None)
+    for ax in axs: ax.axis('off')

@@ -11,7 +11,7 @@ import warnings
 from torch.nn.utils import weight_norm as _weight_norm
 
 # %% auto #0
-__all__ = ['wn', 'GaussianNoise', 'SGANDiscriminator', 'mlp_discriminator', 'SGANGenerator', 'mlp_generator',
+__all__ = ['wn', 'GaussianNoise', 'SGANDiscriminator', 'init_wn_', 'mlp_discriminator', 'SGANGenerator', 'mlp_generator',
            'conv_discriminator', 'conv_generator', 'body_discriminator']
 
 # %% ../nbs/02_models.ipynb #481830c4
@@ -55,6 +55,31 @@ class SGANDiscriminator(Module):
         return lse - logits[:, self.k] if self.fake=='explicit' else lse
 
 # %% ../nbs/02_models.ipynb #3e1bb18f
+@torch.no_grad()
+def init_wn_(
+    model:nn.Module, # a model with `wn` layers
+    x:Tensor, # a batch of real inputs (a few hundred)
+    eps:float=1e-6, # added to the standard deviations
+    train:bool=False, # run in training mode (batch statistics in batch norm, e.g. for the generator)
+)->nn.Module:
+    "Data-dependent initialization of the weight-normed layers of `model` from the batch `x`"
+    def hook(m, inp, out):
+        dims = [0] + list(range(2, out.ndim))
+        mean,std = out.mean(dims),out.std(dims)+eps
+        m.weight_g.div_(std.view_as(m.weight_g))
+        if m.bias is not None: m.bias.sub_(mean).div_(std)
+        shape = [1,-1] + [1]*(out.ndim-2)
+        return (out-mean.view(shape))/std.view(shape)
+    wns = [m for m in model.modules() if hasattr(m, 'weight_g')]
+    hooks = [m.register_forward_hook(hook) for m in wns]
+    mode = model.training
+    try: model.train(train)(x)
+    finally:
+        for h in hooks: h.remove()
+        model.train(mode)
+    return model
+
+# %% ../nbs/02_models.ipynb #98aaa711
 def mlp_discriminator(
     n_in:int=784, # pixels per image (C*H*W)
     k:int=10, # number of classes
@@ -62,13 +87,17 @@ def mlp_discriminator(
     noise_in:float=0.3, # Gaussian noise on the input
     noise_hidden:float=0.5, # Gaussian noise after each hidden layer
     fake:str='implicit', # 'implicit' or 'explicit' fake class
+    train_scale:bool=True, # train the hidden layers' weight-norm scales (`False`: fixed at their initialization)
 )->SGANDiscriminator:
     "Salimans et al.'s MNIST discriminator: weight-normed MLP with Gaussian noise"
     layers,n = [nn.Flatten(), GaussianNoise(noise_in)],n_in
-    for s in sizes: layers += [wn(nn.Linear(n, s)), nn.ReLU(), GaussianNoise(noise_hidden)]; n = s
+    for s in sizes:
+        lin = wn(nn.Linear(n, s))
+        lin.weight_g.requires_grad_(train_scale)
+        layers += [lin, nn.ReLU(), GaussianNoise(noise_hidden)]; n = s
     return SGANDiscriminator(nn.Sequential(*layers), n, k, fake=fake)
 
-# %% ../nbs/02_models.ipynb #11cf0d0d
+# %% ../nbs/02_models.ipynb #ec002626
 class SGANGenerator(Module):
     "Generator of `img_shape` images from `nz` uniform (or normal) random numbers"
     def __init__(self,
@@ -84,7 +113,7 @@ class SGANGenerator(Module):
         z = (torch.rand if self.dist=='uniform' else torch.randn)(n, self.nz, device=p.device)
         return self(z)
 
-# %% ../nbs/02_models.ipynb #98aaa711
+# %% ../nbs/02_models.ipynb #d05ed6ee
 def mlp_generator(
     img_shape:tuple=(1,28,28), # shape of one image
     nz:int=100, # size of the random input
@@ -96,7 +125,7 @@ def mlp_generator(
     layers += [wn(nn.Linear(n, math.prod(img_shape))), nn.Sigmoid()]
     return SGANGenerator(nn.Sequential(*layers), nz, img_shape)
 
-# %% ../nbs/02_models.ipynb #b3a9f7e6
+# %% ../nbs/02_models.ipynb #3b3a5553
 def _conv(ni, nf, ks=3, stride=1, padding=None):
     return [wn(nn.Conv2d(ni, nf, ks, stride=stride, padding=ifnone(padding, ks//2))), nn.LeakyReLU(0.2)]
 
@@ -116,7 +145,7 @@ def conv_discriminator(
               nn.AdaptiveAvgPool2d(1), nn.Flatten()]
     return SGANDiscriminator(nn.Sequential(*layers), w2, k, fake=fake)
 
-# %% ../nbs/02_models.ipynb #c289cd8b
+# %% ../nbs/02_models.ipynb #ae357e7e
 def conv_generator(
     img_shape:tuple=(3,32,32), # shape of one image: 28×28 or 32×32
     nz:int=100, # size of the random input
@@ -133,7 +162,7 @@ def conv_generator(
     layers += [wn(nn.ConvTranspose2d(nf, c, 5, 2, padding=2, output_padding=1)), nn.Sigmoid()]
     return SGANGenerator(nn.Sequential(*layers), nz, img_shape, dist='normal')
 
-# %% ../nbs/02_models.ipynb #a28bc451
+# %% ../nbs/02_models.ipynb #d12b00b8
 def body_discriminator(
     arch=resnet18, # a fastai/torchvision architecture
     n_in:int=3, # image channels
