@@ -11,5 +11,9 @@ __all__ = []
 from fastai.vision.all import *
 from .data import *
 from .datasets import *
+from .models import *
+from .losses import *
+from .callback import *
+from .learner import *
 from .cli import *
 globals().pop('__all__', None) # nbdev writes an empty `__all__`; without it `import *` takes every public name, as in fastai.vision.all
