@@ -32,17 +32,18 @@ def default_models(
                      f"(e.g. body_discriminator(resnet18) and a generator of that size), or resize the images.")
 
 # %% ../nbs/05_learner.ipynb #91b97381
-def _check_models(dls, disc, gen):
-    "Raise a `ValueError` if `disc`/`gen` do not fit the data of `dls`"
+def _check_models(dls, disc, gen=None):
+    "Raise a `ValueError` if `disc` (and `gen`) do not fit the data of `dls`"
     xb = dls.one_batch()[0]
     if not isinstance(disc, SGANDiscriminator): raise ValueError("discriminator must be an SGANDiscriminator (a body and a K+1 head).")
     if disc.k!=dls.c: raise ValueError(f"The discriminator has {disc.k} classes, the data {dls.c}.")
     with torch.no_grad():
-        fake = gen.eval().sample(2).to(xb.device) if next(gen.parameters()).device==xb.device else gen.eval().sample(2)
-        gen.train()
-        if fake.shape[1:]!=xb.shape[1:]:
-            raise ValueError(f"The generator makes images of shape {tuple(fake.shape[1:])}, the data are {tuple(xb.shape[1:])}.")
-        try: disc.eval()(xb[:2].cpu() if next(disc.parameters()).device.type=='cpu' else xb[:2])
+        if gen is not None:
+            fake = gen.to(xb.device).eval().sample(2)
+            gen.train()
+            if fake.shape[1:]!=xb.shape[1:]:
+                raise ValueError(f"The generator makes images of shape {tuple(fake.shape[1:])}, the data are {tuple(xb.shape[1:])}.")
+        try: disc.to(xb.device).eval()(xb[:2])
         except RuntimeError as e: raise ValueError(f"The discriminator cannot take images of shape {tuple(xb.shape[1:])}: {e}") from e
         finally: disc.train()
 
@@ -113,6 +114,7 @@ def supervised_learner(
 )->Learner:
     "A `Learner` that trains the discriminator as a classifier on the labeled items of `dls` only"
     if discriminator is None: discriminator = default_models(dls.one_batch()[0].shape[1:], dls.c)[0]
+    _check_models(dls, discriminator)
     if wn_init: _init_from_data(dls, discriminator)
     return Learner(dls, discriminator, loss_func=SGANLoss(), opt_func=opt_func, lr=lr, moms=moms, wd=wd,
                    metrics=metrics, cbs=L(cbs)+LabeledOnly(), **kwargs)

@@ -75,6 +75,8 @@ def test_bad_models(digits):
     with pytest.raises(ValueError, match='makes images of shape'): sgan_learner(digits, generator=mlp_generator((1,28,28)))
     with pytest.raises(ValueError, match='has 5 classes'):
         sgan_learner(digits, discriminator=mlp_discriminator(64, 5))
+    with pytest.raises(ValueError, match='has 5 classes'):
+        supervised_learner(digits, discriminator=mlp_discriminator(64, 5))
     with pytest.raises(ValueError, match="use 'implicit'"): sgan_learner(digits, fake='both')
     with pytest.raises(ValueError, match="gen_loss"): sgan_learner(digits, gen_loss='wgan')
     with pytest.raises(ValueError, match='cannot take images'):
