@@ -76,10 +76,9 @@ class SGANTrainer(Callback):
         self.sgan_hooks = hook_outputs([self.sgan_disc.body, self.sgan_disc.head], detach=False)
         self.sgan_idle = hasattr(self.learn, 'lr_finder')
 
-    def after_fit(self):
+    def after_fit(self): # also runs after a cancelled fit
         self.sgan_hooks.remove()
         self.sgan_real = None
-    def after_cancel_fit(self): self.sgan_hooks.remove()
 
     def before_train(self): self.sgan_sums,self.sgan_n = {},0
 

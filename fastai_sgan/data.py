@@ -210,7 +210,7 @@ class SemiSupervisedDL(TensorDL):
         "Show `max_n` items of `b`, labeled and unlabeled ones alternating"
         if b is None: b = self.one_batch()
         y = to_cpu(b[-1])
-        lab,unl = [(cond).nonzero().squeeze(1) for cond in (y!=UNLABELED, y==UNLABELED)]
+        lab,unl = [cond.nonzero().squeeze(1) for cond in (y!=UNLABELED, y==UNLABELED)]
         n = min(len(lab), len(unl))
         order = torch.cat([torch.stack([lab[:n], unl[:n]], 1).flatten(), lab[n:], unl[n:]])
         b = tuple(o[order.to(o.device)] for o in b)
