@@ -8,5 +8,5 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/main.html.md"""
 __all__ = []
 
 # %% ../nbs/11_main.ipynb #877ec263
-from .cli import sgan_demo
-if __name__=='__main__': sgan_demo()
+from .cli import sgan_train
+if __name__=="__main__": sgan_train()

@@ -15,5 +15,6 @@ from .models import *
 from .losses import *
 from .callback import *
 from .learner import *
+from .report import *
 from .cli import *
 globals().pop('__all__', None) # nbdev writes an empty `__all__`; without it `import *` takes every public name, as in fastai.vision.all

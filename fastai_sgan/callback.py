@@ -27,6 +27,8 @@ class SGANModel(Module):
         # a copy through pickle: modules with torch's `weight_norm` refuse `deepcopy`
         self.ema = pickle.loads(pickle.dumps(disc)).requires_grad_(False) if ema else None
         self.register_buffer('ema_steps', tensor(0))
+        self.register_load_state_dict_post_hook(_forget_ema_steps)
+        self._ema_t = None
 
     def forward(self, x): return (self.disc if self.training or self.ema is None else self.ema)(x)
 
@@ -34,10 +36,15 @@ class SGANModel(Module):
     def update_ema(self, decay:float=0.999):
         "Move the EMA towards `disc`; the effective decay ramps up from 0.1 over the first updates"
         if self.ema is None: return
-        d = min(decay, (1+self.ema_steps.item())/(10+self.ema_steps.item()))
-        for e,p in zip(self.ema.parameters(), self.disc.parameters()): e.lerp_(p, 1-d)
+        if getattr(self, '_ema_t', None) is None: self._ema_t = int(self.ema_steps) # read once: no device sync per batch
+        t = self._ema_t
+        d = min(decay, (1+t)/(10+t))
+        torch._foreach_lerp_(list(self.ema.parameters()), list(self.disc.parameters()), 1-d)
         for e,b in zip(self.ema.buffers(), self.disc.buffers()): e.copy_(b)
         self.ema_steps += 1
+        self._ema_t = t+1
+
+def _forget_ema_steps(m, keys): m._ema_t = None # `ema_steps` was loaded: read it again
 
 # %% ../nbs/04_callback.ipynb #20b211b5
 class SGANPart(Metric):
@@ -71,8 +78,10 @@ class SGANTrainer(Callback):
 
     def before_fit(self):
         self.sgan_disc,self.sgan_gen = self.model.disc,self.model.generator
+        self.sgan_gen_params = [p for p in self.sgan_gen.parameters() if p.requires_grad]
+        self.sgan_hypers = {} # hyper-parameters last given to the generator's optimizer
         if getattr(self.learn, 'gen_opt', None) is None:
-            self.learn.gen_opt = self.learn.opt_func(params(self.sgan_gen), lr=self.learn.lr)
+            self.learn.gen_opt = self.learn.opt_func(self.sgan_gen_params, lr=self.learn.lr)
         self.sgan_hooks = hook_outputs([self.sgan_disc.body, self.sgan_disc.head], detach=False)
         self.sgan_idle = hasattr(self.learn, 'lr_finder')
 
@@ -103,9 +112,12 @@ class SGANTrainer(Callback):
 
     def _sync_hypers(self):
         "Give the generator's optimizer `learn.opt`'s current hyper-parameters, lr × `gen_lr_mult`"
+        last = getattr(self, 'sgan_hypers', {})
         for k,v in self.opt.hypers[-1].items():
-            if isinstance(v, (int,float,np.number)) and not isinstance(v, bool):
+            if isinstance(v, (int,float,np.number)) and not isinstance(v, bool) and last.get(k)!=v:
                 self.learn.gen_opt.set_hyper(k, float(v)*(self.gen_lr_mult if k=='lr' else 1))
+                last[k] = v
+        self.sgan_hypers = last
 
     def after_step(self):
         self.model.update_ema(self.ema_decay)
@@ -113,7 +125,7 @@ class SGANTrainer(Callback):
         self._sync_hypers()
         for _ in range(self.n_gen):
             loss = self._gen_loss()
-            loss.backward(inputs=list(self.sgan_gen.parameters()))
+            loss.backward(inputs=self.sgan_gen_params)
             self.learn.gen_opt.step()
             self.learn.gen_opt.zero_grad()
         self._log(loss_gen=loss)

@@ -1,4 +1,4 @@
-"""`python -m fastai_sgan`: see what the package builds, with no download
+"""`sgan-train` (also `python -m fastai_sgan`): train an SGAN and its supervised baseline, and write what came out
 
 Docs: https://fastai-sgan.github.io/fastai_sgan/cli.html.md"""
 
@@ -9,11 +9,15 @@ from __future__ import annotations
 import time
 from fastcore.script import call_parse
 from fastai.vision.all import *
+import json, platform, datetime, fastai
 from .data import *
 from .datasets import *
+from .models import *
+from .learner import *
+from .report import *
 
 # %% auto #0
-__all__ = ['describe_dls', 'loader_speed', 'sgan_demo']
+__all__ = ['describe_dls', 'loader_speed', 'sgan_demo', 'sgan_train', 'results_table']
 
 # %% ../nbs/09_cli.ipynb #6dc53d3e
 def describe_dls(dls:SemiSupervisedDataLoaders)->str:
@@ -68,3 +72,141 @@ def sgan_demo(
     print(describe_dls(dls))
     print(f"training loader: {loader_speed(dls.train):,.0f} images/s (one epoch, this machine)")
     return dls
+
+# %% ../nbs/09_cli.ipynb #2badbdbe
+_ARCHS = ('default','mlp','conv')
+
+def _models(arch, shape, k, fake):
+    "Discriminator and generator for `--arch`"
+    c,h,w = shape
+    if arch=='default': return default_models(shape, k, fake=fake)
+    if arch=='mlp': return mlp_discriminator(c*h*w, k, fake=fake),mlp_generator(tuple(shape))
+    if (h,w) not in ((28,28),(32,32)): raise ValueError(f"--arch {arch} needs 28×28 or 32×32 images, not {h}×{w}: use --size 32.")
+    disc = conv_discriminator(c, k, fake=fake) if arch=='conv' else body_discriminator(_arch_fn(arch), c, k, fake=fake)
+    return disc,conv_generator(tuple(shape))
+
+def _arch_fn(name):
+    "A fastai/torchvision architecture by name"
+    import torchvision.models as tvm
+    f = getattr(tvm, name, None)
+    if not callable(f) or name.startswith('_') or name[0].isupper():
+        raise ValueError(f"unknown --arch {name!r}: use {', '.join(_ARCHS)} or a torchvision model such as resnet18.")
+    return f
+
+def _device(name):
+    "The torch device `name`, checked"
+    if name is None: return default_device()
+    try: d = torch.device(name)
+    except RuntimeError as e: raise ValueError(f"--device {name!r} is not a device: use cpu, cuda or cuda:N.") from e
+    if d.type=='cuda' and not torch.cuda.is_available(): raise ValueError(f"--device {name}: no CUDA GPU is available here.")
+    if d.type=='mps' and not torch.backends.mps.is_available(): raise ValueError(f"--device {name}: MPS is not available here.")
+    return d
+
+# %% ../nbs/09_cli.ipynb #ab5ae3e4
+def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size):
+    "The `SemiSupervisedDataLoaders` the command line asks for (a `ValueError` if it cannot be built)"
+    kw = dict(seed=seed, device=device)
+    if n_labeled is not None: kw['n_labeled'] = n_labeled
+    if bs is not None: kw['bs'] = bs
+    tfms = dict(item_tfms=Resize(size)) if size else {}
+    if dataset=='digits':
+        if data is not None: raise ValueError("--dataset digits is bundled with scikit-learn: drop --data.")
+        if size: raise ValueError("--size applies to --dataset folder only.")
+        return SemiSupervisedDataLoaders.from_digits(**kw)
+    if dataset=='mnist':
+        if size: raise ValueError("--size applies to --dataset folder only.")
+        if data is not None and not Path(data).exists(): raise ValueError(f"--data {data} does not exist.")
+        return SemiSupervisedDataLoaders.from_mnist(data, **kw)
+    if data is None: raise ValueError("--dataset folder needs --data PATH: a folder with train/ and valid/, or a CSV file.")
+    path = Path(data)
+    if not path.exists(): raise ValueError(f"--data {data} does not exist.")
+    if path.is_file():
+        df = pd.read_csv(path)
+        valid_col = 'is_valid' if 'is_valid' in df.columns else None
+        return SemiSupervisedDataLoaders.from_df(df, path.parent, valid_col=valid_col, **tfms, **kw)
+    names = next(((t,v) for t,v in (('train','valid'), ('training','testing'), ('train','test'))
+                   if (path/t).is_dir() and (path/v).is_dir()), ('train','valid'))
+    return SemiSupervisedDataLoaders.from_folder(path, *names, **tfms, **kw)
+
+# %% ../nbs/09_cli.ipynb #18129083
+def _fit(learn, epochs, lr, precision, cbs=None):
+    "Train `learn` with `fit_one_cycle`; final validation accuracy (the last epoch's) and seconds taken"
+    if precision=='fp16': learn.to_fp16()
+    elif precision=='bf16': learn.to_bf16()
+    start = time.perf_counter()
+    learn.fit_one_cycle(epochs, lr, cbs=cbs)
+    secs = time.perf_counter()-start
+    acc = learn.recorder.values[-1][list(learn.recorder.metric_names[1:-1]).index('accuracy')]
+    return float(acc),secs
+
+# %% ../nbs/09_cli.ipynb #5069c25b
+@call_parse
+def sgan_train(
+    dataset:str='digits', # `digits` (bundled with scikit-learn), `mnist` or `folder`
+    data:str=None, # mnist: IDX files or training/testing folders (default: download); folder: a folder or a CSV file
+    n_labeled:int=None, # labeled training items, split evenly by class (default: 50 digits, 100 MNIST, every label of a folder)
+    epochs:int=None, # epochs of `fit_one_cycle` (default: 60 digits, 10 otherwise)
+    lr:float=3e-3, # maximum learning rate
+    bs:int=None, # unlabeled items per training batch (default: 32 digits, 64 otherwise)
+    arch:str='default', # `default`, `mlp`, `conv` or a torchvision model such as `resnet18`
+    fake:str='implicit', # fake class: `implicit` (fixed logit) or `explicit` (a K+1-th logit)
+    seed:int=0, # random seed (labeled subset, initialization, batches)
+    device:str=None, # `cpu`, `cuda`, `cuda:1`, ...; default: a GPU if there is one
+    precision:str='fp32', # `fp32`, `bf16` or `fp16` (mixed precision)
+    size:int=None, # --dataset folder: resize the images to `size`×`size`
+    no_baseline:store_true=False, # skip the supervised-only baseline
+    out:str='sgan_out', # folder of the outputs
+):
+    "Train a semi-supervised GAN and the supervised-only baseline; print and save the results"
+    try:
+        if dataset not in ('digits','mnist','folder'): raise ValueError(f"unknown dataset {dataset!r}: use digits, mnist or folder.")
+        if fake not in ('implicit','explicit'): raise ValueError(f"--fake {fake!r}: use implicit or explicit.")
+        if precision not in ('fp32','bf16','fp16'): raise ValueError(f"--precision {precision!r}: use fp32, bf16 or fp16.")
+        epochs = ifnone(epochs, 60 if dataset=='digits' else 10)
+        if epochs<1: raise ValueError(f"--epochs {epochs}: train at least one epoch.")
+        if not lr>0: raise ValueError(f"--lr {lr}: the learning rate must be positive.")
+        if Path(out).exists() and not Path(out).is_dir(): raise ValueError(f"--out {out} is a file: give a folder.")
+        if arch not in _ARCHS: _arch_fn(arch)
+        dev = _device(device)
+        dls = _sgan_dls(dataset, data, n_labeled, bs, seed, dev, size)
+        shape = tuple(dls.one_batch()[0].shape[1:])
+        set_seed(seed)
+        disc,gen = _models(arch, shape, dls.c, fake)
+        learn = sgan_learner(dls, gen, disc, lr=lr)
+    except ValueError as e: _usage_error(e)
+    out = Path(out).absolute()
+    out.mkdir(parents=True, exist_ok=True)
+    learn.path = out
+    print(f"fastai_sgan: SGAN on {dataset}, {dls.n_labeled} labels, {len(dls.train_ds)} training and "
+          f"{len(dls.valid_ds)} test images {shape}, {epochs} epochs, device {dls.device}")
+    acc,secs = _fit(learn, epochs, lr, precision, cbs=[CSVLogger(out/'history.csv'), SaveSamples(out/'samples')])
+    plot_history(learn, out/'history.png'); plt.close('all')
+    learn.export(out/'sgan.pkl')
+    save_classifier(learn, out/'sgan_weights.pth')
+    res = dict(dataset=dataset, data=str(data) if data else None, n_labeled=dls.n_labeled, n_train=len(dls.train_ds),
+               n_test=len(dls.valid_ds), image_shape=list(shape), classes=[str(v) for v in dls.vocab], epochs=epochs,
+               lr=lr, bs=dls.train.bs, arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=precision,
+               sgan=dict(accuracy=acc, seconds=secs))
+    if not no_baseline:
+        set_seed(seed)
+        sup = supervised_learner(dls, _models(arch, shape, dls.c, fake)[0], lr=lr, path=out)
+        print("supervised-only baseline (the same discriminator on the labeled images alone)")
+        sacc,ssecs = _fit(sup, epochs, lr, precision)
+        res['supervised'] = dict(accuracy=sacc, seconds=ssecs)
+        res['gain'] = acc-sacc
+    res.update(date=datetime.datetime.now().isoformat(timespec='seconds'), machine=platform.machine(),
+               cpus=os.cpu_count(), gpu=torch.cuda.get_device_name(dls.device) if dls.device.type=='cuda' else None,
+               torch=torch.__version__, fastai=fastai.__version__)
+    (out/'results.json').write_text(json.dumps(res, indent=1))
+    print(results_table(res))
+    print(f"outputs in {out}")
+    return res
+
+# %% ../nbs/09_cli.ipynb #01e156f3
+def results_table(res:dict)->str:
+    "The lines `sgan-train` prints at the end, from its `results.json`"
+    rows = [('SGAN', res['sgan'])] + ([('supervised only', res['supervised'])] if 'supervised' in res else [])
+    lines = [f"{'':18s}{'test accuracy':>14s}{'seconds':>10s}"]
+    lines += [f"{n:18s}{100*r['accuracy']:13.2f}%{r['seconds']:10.1f}" for n,r in rows]
+    if 'gain' in res: lines.append(f"{'gain':18s}{100*res['gain']:+13.2f} points")
+    return '\n'.join(lines)

@@ -13,7 +13,8 @@ from .losses import *
 from .callback import *
 
 # %% auto #0
-__all__ = ['default_models', 'sgan_learner', 'LabeledOnly', 'supervised_learner']
+__all__ = ['default_models', 'sgan_adam', 'sgan_learner', 'LabeledOnly', 'supervised_learner', 'save_classifier',
+           'load_classifier']
 
 # %% ../nbs/05_learner.ipynb #a42ecdf5
 def default_models(
@@ -56,7 +57,13 @@ def _init_from_data(dls, disc, gen=None):
         z = (torch.rand if gen.dist=='uniform' else torch.randn)(len(x), gen.nz, device=x.device)
         init_wn_(gen.to(x.device), z, train=True)
 
-# %% ../nbs/05_learner.ipynb #71bdbf54
+# %% ../nbs/05_learner.ipynb #2307c3c8
+def sgan_adam(params, lr:float=3e-3, mom:float=0.5, sqr_mom:float=0.999, eps:float=1e-8, wd:float=0., **kwargs)->OptimWrapper:
+    "PyTorch's Adam in fastai's `OptimWrapper`, with GAN defaults (β1 0.5, β2 0.999, no weight decay)"
+    foreach = kwargs.pop('foreach', True)
+    return OptimWrapper(params, torch.optim.Adam, lr=lr, betas=(mom,sqr_mom), eps=eps, weight_decay=wd, foreach=foreach, **kwargs)
+
+# %% ../nbs/05_learner.ipynb #af307059
 @delegates(Learner.__init__)
 def sgan_learner(
     dls:SemiSupervisedDataLoaders, # semi-supervised data
@@ -74,7 +81,7 @@ def sgan_learner(
     lr:float=3e-3, # default learning rate
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
     wd:float=0., # weight decay
-    opt_func=partial(Adam, mom=0.5, sqr_mom=0.999), # optimizer of both networks (β1 0.5 under `fit` too)
+    opt_func=None, # optimizer of both networks; default `sgan_adam`
     metrics=accuracy, # validation metrics; the loss parts are added
     cbs=None, # more callbacks
     **kwargs
@@ -87,11 +94,11 @@ def sgan_learner(
     _check_models(dls, discriminator, generator)
     if wn_init: _init_from_data(dls, discriminator, generator)
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, gen_loss=gen_loss, fm_p=fm_p, smooth=smooth, ema_decay=ema_decay)
-    return Learner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=opt_func, lr=lr,
+    return Learner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr,
                    splitter=lambda m: [params(m.disc)], moms=moms, wd=wd, metrics=L(metrics)+cb.metrics,
                    cbs=L(cbs)+cb, **kwargs)
 
-# %% ../nbs/05_learner.ipynb #e6a44527
+# %% ../nbs/05_learner.ipynb #848af971
 class LabeledOnly(Callback):
     "Drop the unlabeled items (target `UNLABELED`) from each training batch"
     order,run_valid = 1,False
@@ -107,7 +114,7 @@ def supervised_learner(
     lr:float=3e-3, # default learning rate
     moms:tuple=(0.5,0.5,0.5), # Adam β1
     wd:float=0., # weight decay
-    opt_func=partial(Adam, mom=0.5, sqr_mom=0.999), # optimizer
+    opt_func=None, # optimizer; default `sgan_adam`
     metrics=accuracy, # validation metrics
     cbs=None, # more callbacks
     **kwargs
@@ -116,10 +123,10 @@ def supervised_learner(
     if discriminator is None: discriminator = default_models(dls.one_batch()[0].shape[1:], dls.c)[0]
     _check_models(dls, discriminator)
     if wn_init: _init_from_data(dls, discriminator)
-    return Learner(dls, discriminator, loss_func=SGANLoss(), opt_func=opt_func, lr=lr, moms=moms, wd=wd,
+    return Learner(dls, discriminator, loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
                    metrics=metrics, cbs=L(cbs)+LabeledOnly(), **kwargs)
 
-# %% ../nbs/05_learner.ipynb #d193da17
+# %% ../nbs/05_learner.ipynb #cbca8a89
 @patch
 def show_samples(self:Learner,
     n:int=100, # number of images
@@ -136,3 +143,27 @@ def show_samples(self:Learner,
     axs = subplots(nrows, ncols, figsize=ifnone(figsize, (ncols, nrows)), **kwargs)[1].flat
     for im,ax in zip(imgs, axs): show_image(im, ax=ax, cmap='Greys' if im.shape[0]==1 else None)
     for ax in axs: ax.axis('off')
+
+# %% ../nbs/05_learner.ipynb #7a0f1650
+def save_classifier(
+    learn:Learner, # an `sgan_learner` or `supervised_learner`
+    fname:str|Path, # file to write
+):
+    "Save the classifier's weights (the EMA if the model keeps one) and class names, readable with `torch.load(weights_only=True)`"
+    m = learn.model
+    disc = m.ema if getattr(m, 'ema', None) is not None else getattr(m, 'disc', m)
+    torch.save(dict(state_dict={k:v.detach().cpu() for k,v in disc.state_dict().items()},
+                    vocab=[str(v) for v in learn.dls.vocab], k=disc.k, fake=disc.fake), fname)
+
+def load_classifier(
+    fname:str|Path, # a file written by `save_classifier`
+    disc:SGANDiscriminator, # a discriminator of the same architecture
+)->tuple:
+    "Load the weights of `fname` into `disc` (in eval mode); returns `disc` and the class names"
+    d = torch.load(fname, map_location='cpu', weights_only=True)
+    if not isinstance(d, dict) or 'state_dict' not in d: raise ValueError(f"{fname} was not written by save_classifier.")
+    if (d['k'],d['fake'])!=(disc.k,disc.fake):
+        raise ValueError(f"{fname} holds a {d['k']}-class '{d['fake']}' head, the discriminator is {disc.k}-class '{disc.fake}'.")
+    p = first(disc.parameters())
+    disc.load_state_dict({k:v.to(p.device) for k,v in d['state_dict'].items()})
+    return disc.eval(),d['vocab']

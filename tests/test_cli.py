@@ -1,28 +1,112 @@
-"`python -m fastai_sgan` end to end, in a subprocess"
-import subprocess, sys
+"`sgan-train` (`python -m fastai_sgan`) and `sgan-demo` end to end, in subprocesses"
+import json, subprocess, sys
+from pathlib import Path
+import pandas as pd, pytest
+from PIL import Image
 from conftest import MNIST
 
-def run(*args):
-    return subprocess.run([sys.executable, '-m', 'fastai_sgan', *args], capture_output=True, text=True, timeout=300)
+def run(*args, mod='fastai_sgan'):
+    return subprocess.run([sys.executable, '-m', mod, *args], capture_output=True, text=True, timeout=600)
+
+def script(name, *args):
+    "Run the console script `name` installed next to this Python"
+    return subprocess.run([str(Path(sys.executable).parent/name), *args], capture_output=True, text=True, timeout=300)
+
+def demo(*args): return script('sgan-demo', *args)
+
+def test_train_digits(tmp_path):
+    out = tmp_path/'run'
+    r = run('--epochs', '4', '--out', str(out))
+    assert r.returncode==0, r.stderr
+    assert 'SGAN' in r.stdout and 'supervised only' in r.stdout and 'gain' in r.stdout
+    assert sorted(o.name for o in out.iterdir())==['history.csv','history.png','results.json','samples','sgan.pkl','sgan_weights.pth']
+    res = json.loads((out/'results.json').read_text())
+    assert res['dataset']=='digits' and res['n_labeled']==50 and res['epochs']==4 and res['n_test']==500
+    assert res['sgan']['accuracy']>0.5 and res['supervised']['accuracy']>0.2  # chance is 0.1
+    assert res['gain']==pytest.approx(res['sgan']['accuracy']-res['supervised']['accuracy'])
+    hist = pd.read_csv(out/'history.csv')
+    assert list(hist.columns)==['epoch','train_loss','valid_loss','accuracy','loss_lab','loss_unl','loss_gen','acc_lab','time']
+    assert len(hist)==4 and hist['accuracy'].iloc[-1]==pytest.approx(res['sgan']['accuracy'], abs=1e-5)
+    grids = sorted((out/'samples').iterdir())
+    assert [g.name for g in grids]==[f'epoch_{i:03d}.png' for i in range(4)]
+    assert Image.open(grids[0]).size==(102, 102)  # 10×10 images of 8×8 with 2-pixel borders
+    assert Image.open(out/'history.png').size[0]>500
+
+def test_train_folder_csv_no_baseline(mnist_folder, tmp_path):
+    "A CSV of file names with missing labels, 28×28 grey PNGs (the default MLPs), no baseline"
+    rows = []
+    for split in ('training','testing'):
+        for f in sorted((mnist_folder/split).rglob('*.png')):
+            lab = f.parent.name
+            if split=='training' and int(f.stem)%4: lab = ''  # hide most training labels
+            rows.append(dict(fname=str(f.relative_to(mnist_folder)), label=lab, is_valid=split=='testing'))
+    csv = mnist_folder/'labels.csv'
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    out = tmp_path/'csv'
+    r = run('--dataset', 'folder', '--data', str(csv), '--epochs', '1', '--bs', '16', '--no-baseline', '--out', str(out))
+    assert r.returncode==0, r.stderr
+    res = json.loads((out/'results.json').read_text())
+    assert 'supervised' not in res and res['n_test']==50 and res['image_shape']==[1,28,28]
+    assert 0<res['n_labeled']<200
+
+def test_train_folder(mnist_folder, tmp_path):
+    "fastai's MNIST layout (training/ and testing/ with class folders), 50 of the 200 labels kept"
+    out = tmp_path/'folder'
+    r = run('--dataset', 'folder', '--data', str(mnist_folder), '--n-labeled', '50', '--epochs', '1', '--bs', '16',
+            '--no-baseline', '--out', str(out))
+    assert r.returncode==0, r.stderr
+    res = json.loads((out/'results.json').read_text())
+    assert res['n_labeled']==50 and res['n_train']==200 and res['n_test']==50
+
+@pytest.mark.parametrize('args,msg', [
+    (('--dataset','svhn'), 'unknown dataset'),
+    (('--dataset','folder'), 'needs --data'),
+    (('--dataset','mnist','--data','/nonexistent'), 'does not exist'),
+    (('--n-labeled','7'), 'smaller than the number of classes'),
+    (('--n-labeled','5000'), 'n_labeled'),
+    (('--fake','both'), '--fake'),
+    (('--arch','resnet1000'), 'unknown --arch'),
+    (('--precision','fp8'), '--precision'),
+    (('--epochs','0'), '--epochs'),
+    (('--lr','-1'), '--lr'),
+    (('--device','cuda:7'), '--device'),
+    (('--bs','100000'), 'bs='),
+])
+def test_train_bad_args(tmp_path, capsys, args, msg):
+    "In-process (a subprocess per case is slow): exit status 2, one line on stderr, nothing written"
+    from fastai_sgan.cli import sgan_train
+    out = tmp_path/'bad'
+    kw = {a[2:].replace('-','_'): v for a,v in zip(args[::2], args[1::2])}
+    kw = {k: (v if k in ('dataset','data','fake','arch','precision','device') else float(v) if k=='lr' else int(v)) for k,v in kw.items()}
+    with pytest.raises(SystemExit) as e: sgan_train(out=str(out), **kw)
+    err = capsys.readouterr().err
+    assert e.value.code==2 and msg in err, (args, err)
+    assert len(err.strip().splitlines())==1
+    assert not out.exists()
+
+def test_train_bad_args_subprocess(tmp_path):
+    out = tmp_path/'bad'
+    r = run('--dataset', 'svhn', '--out', str(out))
+    assert r.returncode==2 and r.stderr.strip()=="error: unknown dataset 'svhn': use digits, mnist or folder." and not out.exists()
+
+def test_help():
+    for r in (run('--help'), script('sgan-train', '--help')):
+        assert r.returncode==0 and '--n-labeled' in r.stdout and '--precision' in r.stdout and '--no-baseline' in r.stdout
 
 def test_demo_digits():
-    r = run()
+    r = demo()
     assert r.returncode==0, r.stderr
     assert 'labeled subset : 50, per class [5, 5, 5, 5, 5, 5, 5, 5, 5, 5]' in r.stdout
     assert '32 unlabeled (y=-1) + 32 labeled' in r.stdout
 
 def test_demo_mnist():
-    r = run('--dataset', 'mnist', '--data', str(MNIST), '--n-labeled', '100')
+    r = demo('--dataset', 'mnist', '--data', str(MNIST), '--n-labeled', '100')
     assert r.returncode==0, r.stderr
     assert 'per class [10, 10, 10, 10, 10, 10, 10, 10, 10, 10]' in r.stdout and '60000' in r.stdout
 
-def test_help():
-    r = run('--help')
-    assert r.returncode==0 and '--n-labeled' in r.stdout
-
-def test_bad_args():
+def test_demo_bad_args():
     for args,msg in ((('--dataset','svhn'), 'unknown dataset'), (('--dataset','mnist'), 'needs --data'),
                      (('--n-labeled','7'), 'smaller than the number of classes'),
                      (('--dataset','mnist','--data','/nonexistent'), 'does not exist')):
-        r = run(*args)
+        r = demo(*args)
         assert r.returncode==2 and msg in r.stderr, (args, r.stderr)

@@ -1,0 +1,100 @@
+"""A semi-supervised GAN trained by a hand-written PyTorch loop: the reference for `bench/speed.py` and the accuracy bisection.
+
+It trains the same models on the same batch composition as `sgan_learner` + `fit_one_cycle` (per batch: `bs` unlabeled,
+`bs_labeled` labeled and `bs` generated images through the discriminator in one pass, one Adam step of the
+discriminator, its EMA, then one feature-matching step of the generator), with torch's `OneCycleLR` set up like
+fastai's `fit_one_cycle` or with a constant lr. No fastai in the loop itself.
+
+    .venv/bin/python bench/plain_sgan.py mnist --epochs 10 --sched constant
+"""
+import argparse, copy, pickle, time
+from pathlib import Path
+import torch, torch.nn.functional as F
+
+MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
+
+def one_cycle(opt, lr, total, pct_start=0.25, div=25., div_final=1e5, mom=0.5):
+    "torch's `OneCycleLR` with fastai's `fit_one_cycle` defaults (cosine warm-up and annealing), β1 held at `mom`"
+    return torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total, pct_start=pct_start, div_factor=div,
+        final_div_factor=div_final/div, anneal_strategy='cos', cycle_momentum=False) if total else None
+
+def plain_sgan(disc, gen, x, y, lab_idxs, unl_idxs, epochs, lr=3e-3, bs=64, bs_labeled=64, sched='one_cycle',
+               ema_decay=0.999, seed=0, on_epoch=None, aug=None, ent=0.):
+    "Train `disc` and `gen` on images `x` (labels `y`, only `lab_idxs` used); returns the EMA of `disc` (or `disc`)"
+    dev = x.device
+    g = torch.Generator().manual_seed(seed)
+    opt_d = torch.optim.Adam([p for p in disc.parameters() if p.requires_grad], lr, betas=(0.5,0.999))
+    opt_g = torch.optim.Adam([p for p in gen.parameters() if p.requires_grad], lr, betas=(0.5,0.999))
+    nb = len(unl_idxs)//bs
+    scheds = [one_cycle(o, lr, epochs*nb) for o in (opt_d,opt_g)] if sched=='one_cycle' else []
+    ema = pickle.loads(pickle.dumps(disc)).requires_grad_(False) if ema_decay else None
+    k,step = disc.k,0
+    for epoch in range(epochs):
+        disc.train(); gen.train()
+        unl = unl_idxs[torch.randperm(len(unl_idxs), generator=g)][:nb*bs].view(nb, bs)
+        n_pass = -(-nb*bs_labeled//len(lab_idxs))
+        lab = torch.cat([lab_idxs[torch.randperm(len(lab_idxs), generator=g)] for _ in range(n_pass)])[:nb*bs_labeled].view(nb, bs_labeled)
+        for ub,lb in zip(unl.to(dev), lab.to(dev)):
+            xu,xl,yl = x[ub],x[lb],y[lb]
+            if aug: xu,xl = aug(xu),aug(xl)
+            with torch.no_grad(): fake = gen.sample(bs)
+            logits,_ = disc.logits(torch.cat([xu, xl, fake]))
+            gl = disc.gan_logit(logits)
+            loss_lab = F.cross_entropy(logits[bs:bs+bs_labeled, :k], yl)
+            loss_unl = (F.softplus(-gl[:bs]).mean() + F.softplus(gl[bs+bs_labeled:]).mean())/2
+            loss = loss_lab+loss_unl
+            if ent:
+                lp = F.log_softmax(logits[:bs, :k], 1)
+                loss = loss + ent*-(lp.exp()*lp).sum(1).mean()
+            opt_d.zero_grad()
+            loss.backward()
+            opt_d.step()
+            if ema is not None:
+                d = min(ema_decay, (1+step)/(10+step))
+                with torch.no_grad():
+                    for e,p in zip(ema.parameters(), disc.parameters()): e.lerp_(p, 1-d)
+            with torch.no_grad(): real_feats = disc.logits(xu)[1]
+            fake_feats = disc.logits(gen.sample(bs))[1]
+            loss_gen = (real_feats.mean(0)-fake_feats.mean(0)).pow(2).mean()
+            opt_g.zero_grad()
+            loss_gen.backward(inputs=[p for p in gen.parameters() if p.requires_grad])
+            opt_g.step()
+            for s in scheds: s.step()
+            step += 1
+        if on_epoch: on_epoch(epoch, ema if ema is not None else disc, dict(loss_lab=loss_lab.item(), loss_unl=loss_unl.item(), loss_gen=loss_gen.item()))
+    return ema if ema is not None else disc
+
+@torch.no_grad()
+def accuracy(model, x, y, bs=1000):
+    model.eval()
+    correct = sum((model(x[i:i+bs]).argmax(1)==y[i:i+bs]).sum().item() for i in range(0, len(x), bs))
+    model.train()
+    return correct/len(x)
+
+def main():
+    from fastai.vision.all import set_seed
+    from fastai_sgan.all import SemiSupervisedDataLoaders, default_models
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('task', choices=['digits','mnist'])
+    p.add_argument('--epochs', type=int, default=None)
+    p.add_argument('--lr', type=float, default=3e-3)
+    p.add_argument('--sched', choices=['one_cycle','constant'], default='one_cycle')
+    p.add_argument('--ema', type=float, default=0.999, help='EMA decay, 0: evaluate the discriminator itself')
+    p.add_argument('--seed', type=int, default=0)
+    a = p.parse_args()
+    set_seed(a.seed)
+    dls = (SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=a.seed, device='cpu') if a.task=='digits' else
+           SemiSupervisedDataLoaders.from_mnist(MNIST, n_labeled=100, seed=a.seed, device='cpu'))
+    tds,vds = dls.train_ds,dls.valid_ds
+    x = tds.x.float()/255 if tds.x.dtype==torch.uint8 else tds.x
+    xv = vds.x.float()/255 if vds.x.dtype==torch.uint8 else vds.x
+    disc,gen = default_models(x.shape[1:], dls.c)
+    epochs = a.epochs or (60 if a.task=='digits' else 10)
+    start = time.perf_counter()
+    def log(e, m, losses):
+        print(f"epoch {e}: test accuracy {accuracy(m, xv, vds.y):.4f}  {losses}  {time.perf_counter()-start:.0f}s", flush=True)
+    m = plain_sgan(disc, gen, x, tds.y, dls.labeled_idxs, dls.unlabeled_idxs, epochs, a.lr, dls.train.bs,
+                   dls.train.bs_labeled, a.sched, a.ema, a.seed, on_epoch=log)
+    print(f"final test accuracy {accuracy(m, xv, vds.y):.4f}, {(time.perf_counter()-start)/epochs:.1f}s/epoch")
+
+if __name__=='__main__': main()
