@@ -6,8 +6,10 @@ discriminator, its EMA, then one feature-matching step of the generator), with t
 fastai's `fit_one_cycle` or with a constant lr. No fastai in the loop itself.
 
     .venv/bin/python bench/plain_sgan.py mnist --epochs 10 --sched constant
+    .venv/bin/python bench/plain_sgan.py mnist --epochs 3 --sched constant --bs 32 --shift 2   # the variants tried
 """
-import argparse, copy, pickle, time
+import argparse, pickle, time
+from functools import partial
 from pathlib import Path
 import torch, torch.nn.functional as F
 
@@ -64,6 +66,16 @@ def plain_sgan(disc, gen, x, y, lab_idxs, unl_idxs, epochs, lr=3e-3, bs=64, bs_l
         if on_epoch: on_epoch(epoch, ema if ema is not None else disc, dict(loss_lab=loss_lab.item(), loss_unl=loss_unl.item(), loss_gen=loss_gen.item()))
     return ema if ema is not None else disc
 
+def random_shift(xb, s=2):
+    "Shift each image by a random whole number of pixels in [-s, s] in each direction, zeros coming in"
+    n,c,h,w = xb.shape
+    theta = torch.zeros(n, 2, 3, device=xb.device)
+    theta[:,0,0] = theta[:,1,1] = 1
+    off = torch.randint(-s, s+1, (n,2), device=xb.device).float()
+    theta[:,0,2],theta[:,1,2] = off[:,0]*2/w,off[:,1]*2/h
+    grid = F.affine_grid(theta, list(xb.shape), align_corners=False)
+    return F.grid_sample(xb, grid, align_corners=False, padding_mode='zeros')
+
 @torch.no_grad()
 def accuracy(model, x, y, bs=1000):
     model.eval()
@@ -81,10 +93,14 @@ def main():
     p.add_argument('--sched', choices=['one_cycle','constant'], default='one_cycle')
     p.add_argument('--ema', type=float, default=0.999, help='EMA decay, 0: evaluate the discriminator itself')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--bs', type=int, default=None, help='unlabeled (and labeled) items per batch; default: the dls default')
+    p.add_argument('--shift', type=int, default=0, help='random shifts of up to this many pixels of the real images')
+    p.add_argument('--ent', type=float, default=0., help='weight of an entropy-minimization term on the unlabeled items')
     a = p.parse_args()
     set_seed(a.seed)
-    dls = (SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=a.seed, device='cpu') if a.task=='digits' else
-           SemiSupervisedDataLoaders.from_mnist(MNIST, n_labeled=100, seed=a.seed, device='cpu'))
+    kw = dict(bs=a.bs) if a.bs else {}
+    dls = (SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=a.seed, device='cpu', **kw) if a.task=='digits' else
+           SemiSupervisedDataLoaders.from_mnist(MNIST, n_labeled=100, seed=a.seed, device='cpu', **kw))
     tds,vds = dls.train_ds,dls.valid_ds
     x = tds.x.float()/255 if tds.x.dtype==torch.uint8 else tds.x
     xv = vds.x.float()/255 if vds.x.dtype==torch.uint8 else vds.x
@@ -94,7 +110,8 @@ def main():
     def log(e, m, losses):
         print(f"epoch {e}: test accuracy {accuracy(m, xv, vds.y):.4f}  {losses}  {time.perf_counter()-start:.0f}s", flush=True)
     m = plain_sgan(disc, gen, x, tds.y, dls.labeled_idxs, dls.unlabeled_idxs, epochs, a.lr, dls.train.bs,
-                   dls.train.bs_labeled, a.sched, a.ema, a.seed, on_epoch=log)
+                   dls.train.bs_labeled, a.sched, a.ema, a.seed, on_epoch=log,
+                   aug=partial(random_shift, s=a.shift) if a.shift else None, ent=a.ent)
     print(f"final test accuracy {accuracy(m, xv, vds.y):.4f}, {(time.perf_counter()-start)/epochs:.1f}s/epoch")
 
 if __name__=='__main__': main()
