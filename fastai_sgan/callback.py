@@ -112,12 +112,10 @@ class SGANTrainer(Callback):
 
     def _sync_hypers(self):
         "Give the generator's optimizer `learn.opt`'s current hyper-parameters, lr × `gen_lr_mult`"
-        last = getattr(self, 'sgan_hypers', {})
         for k,v in self.opt.hypers[-1].items():
-            if isinstance(v, (int,float,np.number)) and not isinstance(v, bool) and last.get(k)!=v:
+            if isinstance(v, (int,float,np.number)) and not isinstance(v, bool) and self.sgan_hypers.get(k)!=v:
                 self.learn.gen_opt.set_hyper(k, float(v)*(self.gen_lr_mult if k=='lr' else 1))
-                last[k] = v
-        self.sgan_hypers = last
+                self.sgan_hypers[k] = v
 
     def after_step(self):
         self.model.update_ema(self.ema_decay)
