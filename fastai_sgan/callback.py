@@ -6,14 +6,15 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/callback.html.md"""
 
 # %% ../nbs/04_callback.ipynb #901d5adc
 from __future__ import annotations
-import pickle
+import pickle, warnings
+from itertools import chain
 from fastai.vision.all import *
 from .data import UNLABELED
 from .models import *
 from .losses import *
 
 # %% auto #0
-__all__ = ['SGANModel', 'SGANPart', 'SGANTrainer']
+__all__ = ['SGANModel', 'SGANPart', 'create_gen_opt', 'amp_to_device', 'DeviceMixedPrecision', 'SGANDivergence', 'SGANTrainer']
 
 # %% ../nbs/04_callback.ipynb #28feb5c9
 class SGANModel(Module):
@@ -29,6 +30,9 @@ class SGANModel(Module):
         self.register_buffer('ema_steps', tensor(0))
         self.register_load_state_dict_post_hook(_forget_ema_steps)
         self._ema_t = None
+        # under DistributedDataParallel only the discriminator is DDP's: `SGANTrainer` syncs the generator itself
+        self._ddp_params_and_buffers_to_ignore = [n for n,_ in chain(self.named_parameters(), self.named_buffers())
+                                                  if n.startswith(('generator.','ema.'))]
 
     def forward(self, x): return (self.disc if self.training or self.ema is None else self.ema)(x)
 
@@ -58,6 +62,38 @@ class SGANPart(Metric):
     def name(self): return self.part
 
 # %% ../nbs/04_callback.ipynb #97f573f7
+def create_gen_opt(learn:Learner):
+    "Create `learn.gen_opt`, the generator's optimizer: `learn.opt_func` over its trainable parameters"
+    gen = getattr(learn.model, 'module', learn.model).generator
+    learn.gen_opt = learn.opt_func([p for p in gen.parameters() if p.requires_grad], lr=learn.lr)
+    return learn.gen_opt
+
+# %% ../nbs/04_callback.ipynb #8069dde1
+def amp_to_device(learn:Learner):
+    "Make the `MixedPrecision` callback of `learn` (if any) autocast on the model's device; return it"
+    mp = first(cb for cb in learn.cbs if isinstance(cb, MixedPrecision))
+    if mp is None or getattr(mp, 'autocast', None) is None: return None
+    dev = first(learn.model.parameters()).device
+    if dev.type!='cuda':
+        dtype = torch.bfloat16 if mp.amp_mode==AMPMode.BF16 else torch.float16
+        mp.autocast = torch.autocast(dev.type, dtype=dtype)
+        learn.scaler = torch.amp.GradScaler(dev.type, **merge(mp.kwargs, dict(enabled=dtype==torch.float16)))
+    return mp
+
+# %% ../nbs/04_callback.ipynb #862f01d0
+class DeviceMixedPrecision(MixedPrecision):
+    "fastai's `MixedPrecision`, autocasting on the device the model is on (so bf16 also works on a CPU)"
+    def before_fit(self):
+        with warnings.catch_warnings(): # fastai's CUDA autocast and scaler warn off a GPU; they are replaced below
+            if not first(self.learn.model.parameters()).is_cuda: warnings.simplefilter('ignore', UserWarning)
+            super().before_fit()
+        amp_to_device(self.learn)
+
+# %% ../nbs/04_callback.ipynb #7aa56421
+class SGANDivergence(RuntimeError):
+    "A loss of the SGAN became NaN or infinite"
+
+# %% ../nbs/04_callback.ipynb #6028ac12
 class SGANTrainer(Callback):
     "Interleave a discriminator step and `n_gen` generator (feature matching) steps in each training batch"
     order,run_valid = 65,False # after `ParamScheduler` (60), so the hyper-parameters are this batch's
@@ -77,13 +113,20 @@ class SGANTrainer(Callback):
         self.metrics = [SGANPart(self, p) for p in ('loss_lab','loss_unl','loss_gen','acc_lab')]
 
     def before_fit(self):
-        self.sgan_disc,self.sgan_gen = self.model.disc,self.model.generator
+        self.sgan_model = getattr(self.model, 'module', self.model) # the `SGANModel`, also under DDP
+        self.sgan_disc,self.sgan_gen = self.sgan_model.disc,self.sgan_model.generator
         self.sgan_gen_params = [p for p in self.sgan_gen.parameters() if p.requires_grad]
         self.sgan_hypers = {} # hyper-parameters last given to the generator's optimizer
-        if getattr(self.learn, 'gen_opt', None) is None:
-            self.learn.gen_opt = self.learn.opt_func(self.sgan_gen_params, lr=self.learn.lr)
+        if getattr(self.learn, 'gen_opt', None) is None: create_gen_opt(self.learn)
         self.sgan_hooks = hook_outputs([self.sgan_disc.body, self.sgan_disc.head], detach=False)
         self.sgan_idle = hasattr(self.learn, 'lr_finder')
+        mp = amp_to_device(self.learn)
+        dev = first(self.sgan_gen.parameters()).device.type
+        dtype = None if mp is None else torch.bfloat16 if mp.amp_mode==AMPMode.BF16 else torch.float16
+        self.sgan_autocast = torch.autocast(dev, dtype=dtype, enabled=dtype is not None)
+        self.sgan_scaler = torch.amp.GradScaler(dev, enabled=dtype==torch.float16)
+        self.sgan_dist = torch.distributed.is_available() and torch.distributed.is_initialized() and num_distrib()>1
+        if self.sgan_dist: self._sync_generator(broadcast=True)
 
     def after_fit(self): # also runs after a cancelled fit
         self.sgan_hooks.remove()
@@ -100,12 +143,13 @@ class SGANTrainer(Callback):
         self.learn.yb = (torch.cat([y, y.new_full((self.sgan_n_fake,), FAKE)]),)
 
     def after_loss(self):
-        y,(_,logits) = self.yb[0],self.sgan_hooks.stored
+        y,logits = self.yb[0],self.sgan_hooks.stored[1].float()
         gl = self.sgan_disc.gan_logit(logits)
         lab = y>=0
         loss_lab = sup_loss(logits, y, self.sgan_disc.k)
         loss_unl = unsup_loss(gl[y==UNLABELED], gl[y==FAKE], self.smooth)
         self.learn.loss_grad = loss_lab + self.unl_weight*loss_unl
+        if not torch.isfinite(self.loss_grad): self._diverged('discriminator', loss_lab=loss_lab, loss_unl=loss_unl)
         self.learn.loss = self.loss_grad.detach().clone()
         acc = (logits[lab, :self.sgan_disc.k].argmax(1)==y[lab]).float().mean() if lab.any() else logits.new_zeros(())
         self._log(loss_lab=loss_lab, loss_unl=loss_unl, acc_lab=acc)
@@ -118,15 +162,45 @@ class SGANTrainer(Callback):
                 self.sgan_hypers[k] = v
 
     def after_step(self):
-        self.model.update_ema(self.ema_decay)
+        self.sgan_model.update_ema(self.ema_decay)
         if self.sgan_idle: return
         self._sync_hypers()
         for _ in range(self.n_gen):
-            loss = self._gen_loss()
-            loss.backward(inputs=self.sgan_gen_params)
-            self.learn.gen_opt.step()
+            with self.sgan_autocast: loss = self._gen_loss().float()
+            if not torch.isfinite(loss): self._diverged('generator', loss_gen=loss)
+            self.sgan_scaler.scale(loss).backward(inputs=self.sgan_gen_params)
+            if self.sgan_dist: self._sync_generator()
+            self.sgan_scaler.step(self.learn.gen_opt.opt)
+            self.sgan_scaler.update()
             self.learn.gen_opt.zero_grad()
         self._log(loss_gen=loss)
+
+    def _sync_generator(self, broadcast=False):
+        "Under DDP: average the generator's gradients over the processes (or, with `broadcast`, copy rank 0's generator and EMA)"
+        dist,ws = torch.distributed,num_distrib()
+        if broadcast:
+            for m in (self.sgan_gen, self.sgan_model.ema):
+                if m is not None:
+                    for t in chain(m.parameters(), m.buffers()): dist.broadcast(t.data, 0)
+            return
+        grads = [p.grad for p in self.sgan_gen_params if p.grad is not None]
+        flat = torch.cat([g.flatten() for g in grads])
+        dist.all_reduce(flat)
+        flat /= ws
+        for g,f in zip(grads, flat.split([g.numel() for g in grads])): g.copy_(f.view_as(g))
+
+    def _diverged(self, part, **losses):
+        "Stop training with a message naming `part`, the epoch and the batch"
+        msg = ', '.join(f'{k}={float(v.detach()):.4g}' for k,v in losses.items())
+        if part=='discriminator' and not torch.isfinite(self.xb[0]).all():
+            n_bad = int((~torch.isfinite(self.xb[0].flatten(1))).any(1).sum())
+            src = ('the generator made non-finite images'
+                   if self.sgan_n_fake and not torch.isfinite(self.xb[0][-self.sgan_n_fake:]).all()
+                   else 'the input batch holds NaN/inf')
+            msg += f'; {n_bad} images of the batch are not finite: {src}'
+        raise SGANDivergence(f"SGAN training diverged: the {part} loss is not finite ({msg}) at epoch {self.epoch}, "
+            f"batch {self.iter} of {self.n_iter} (counting from 0). Training stopped before that step, so the weights are "
+            f"those after the previous batch. Lower the learning rate, check the data for NaN/inf, or train in fp32.")
 
     def _gen_loss(self):
         n = max(self.sgan_n_fake, 2)
@@ -142,4 +216,6 @@ class SGANTrainer(Callback):
         if 'loss_lab' in parts: self.sgan_n += 1
 
     def after_train(self):
+        if self.sgan_dist: # batch norm statistics of the generator: rank 0's
+            for b in self.sgan_gen.buffers(): torch.distributed.broadcast(b, 0)
         self.sgan_means = {k: (v/max(self.sgan_n,1)).item() for k,v in self.sgan_sums.items()}

@@ -147,7 +147,7 @@ def sgan_train(
     n_labeled:int=None, # labeled training items, split evenly by class (default: 50 digits, 100 MNIST, every label of a folder)
     epochs:int=None, # epochs of `fit_one_cycle` (default: 60 digits, 10 otherwise)
     lr:float=3e-3, # maximum learning rate
-    bs:int=None, # unlabeled items per training batch (default: 32 digits, 64 otherwise)
+    bs:int=None, # unlabeled items per training batch (default: 32 for digits and MNIST, 64 otherwise)
     arch:str='default', # `default`, `mlp`, `conv` or a torchvision model such as `resnet18`
     fake:str='implicit', # fake class: `implicit` (fixed logit) or `explicit` (a K+1-th logit)
     seed:int=0, # random seed (labeled subset, initialization, batches)

@@ -10,7 +10,7 @@ from fastai.vision.all import *
 
 # %% auto #0
 __all__ = ['UNLABELED', 'UNLABELED_NAME', 'is_missing', 'MaskedCategorize', 'MaskedCategoryBlock', 'label_subset',
-           'TensorImageDataset', 'TensorDL', 'SemiSupervisedDL', 'SemiSupervisedDataLoaders']
+           'TensorImageDataset', 'TensorDL', 'SemiSupervisedDL', 'SemiSupervisedDataLoaders', 'RandomShift']
 
 # %% ../nbs/00_data.ipynb #e675d44d
 UNLABELED = -1 # target of a training item whose label is hidden or missing
@@ -87,6 +87,7 @@ class TensorImageDataset:
         x:Tensor, # images, uint8 (0-255) or float (0-1), `[N,C,H,W]`
         y:Tensor, # class index of each image, `UNLABELED` where missing
         vocab:list, # class names
+        split_idx:int=None, # 0 for a training set, 1 for validation: which random transforms apply
     ):
         store_attr()
         self.vocab = vocab if isinstance(vocab, CategoryMap) else CategoryMap(vocab, sort=False)
@@ -117,7 +118,7 @@ class TensorImageDataset:
 
     @property
     def c(self): return len(self.vocab)
-    def new_empty(self): return type(self)(self.x[:0].clone(), self.y[:0].clone(), self.vocab)
+    def new_empty(self): return type(self)(self.x[:0].clone(), self.y[:0].clone(), self.vocab, self.split_idx)
     def __repr__(self): return f'{type(self).__name__}: {len(self)} images {tuple(self.x.shape[1:])} {self.x.dtype}, {self.c} classes'
 
 # %% ../nbs/00_data.ipynb #7e603c93
@@ -330,10 +331,25 @@ def from_tensors(cls:SemiSupervisedDataLoaders,
     if max(y.max(), valid_y.max())>=len(vocab):
         raise ValueError(f"Labels go up to {int(max(y.max(), valid_y.max()))} but vocab has {len(vocab)} classes.")
     tfms = ([IntToFloatTensor()] if x.dtype==torch.uint8 else []) + L(batch_tfms)
-    return cls.from_dsets(TensorImageDataset(x, y, vocab), TensorImageDataset(valid_x, valid_y, vocab),
+    return cls.from_dsets(TensorImageDataset(x, y, vocab, split_idx=0), TensorImageDataset(valid_x, valid_y, vocab, split_idx=1),
                           after_batch=tfms, **kwargs)
 
-# %% ../nbs/00_data.ipynb #1ee576b5
+# %% ../nbs/00_data.ipynb #f24ee794
+class RandomShift(RandTransform):
+    "Shift each training image by a random whole number of pixels, at most `max_shift` in each direction"
+    split_idx,order = 0,40 # training only; after `IntToFloatTensor`, before `Normalize`
+    def __init__(self, max_shift:int=2): super().__init__(p=1.); self.max_shift = max_shift
+    def encodes(self, x:TensorImage):
+        s = self.max_shift
+        if s<=0: return x
+        n,c,h,w = x.shape
+        d = torch.randint(0, 2*s+1, (2,n), device=x.device)
+        rows = (torch.arange(h, device=x.device)[None]+d[0,:,None])[:,None,:,None] # n,1,h,1
+        cols = (torch.arange(w, device=x.device)[None]+d[1,:,None])[:,None,None,:] # n,1,1,w
+        xp = F.pad(x.float() if not x.is_floating_point() else x, (s,s,s,s), mode='replicate').to(x.dtype)
+        return xp[torch.arange(n, device=x.device)[:,None,None,None], torch.arange(c, device=x.device)[None,:,None,None], rows, cols]
+
+# %% ../nbs/00_data.ipynb #80f0a257
 @patch
 def test_dl(self:SemiSupervisedDataLoaders,
     test_items, # images: `[N,H,W]`/`[N,C,H,W]` tensor or list of `[H,W]`/`[C,H,W]` tensors (in-memory data), else fastai's items
@@ -351,7 +367,7 @@ def test_dl(self:SemiSupervisedDataLoaders,
     ds = TensorImageDataset(x, torch.full((len(x),), UNLABELED, dtype=torch.long), vds.vocab)
     return self.valid.new(ds.to(vds.x.device), **kwargs)
 
-# %% ../nbs/00_data.ipynb #012cd09e
+# %% ../nbs/00_data.ipynb #668a14cd
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_dblock(cls:SemiSupervisedDataLoaders,
@@ -367,12 +383,12 @@ def from_dblock(cls:SemiSupervisedDataLoaders,
     kwargs = merge(dict(after_item=dblock.item_tfms, after_batch=dblock.batch_tfms), dblock.dls_kwargs, kwargs)
     return cls.from_dsets(dsets.train, dsets.valid, **kwargs)
 
-# %% ../nbs/00_data.ipynb #b8b70c90
+# %% ../nbs/00_data.ipynb #d4d9e1ab
 def _img_cls(fn):
     "`PILImageBW` for a grey image file, else `PILImage`"
     with Image.open(fn) as im: return PILImageBW if im.mode in ('1','L','LA','I','I;16','F') else PILImage
 
-# %% ../nbs/00_data.ipynb #80f0a257
+# %% ../nbs/00_data.ipynb #daec362c
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_folder(cls:SemiSupervisedDataLoaders,
@@ -400,7 +416,7 @@ def from_folder(cls:SemiSupervisedDataLoaders,
                        get_y=get_y, splitter=lambda o: splits, item_tfms=item_tfms, batch_tfms=batch_tfms)
     return cls.from_dblock(dblock, files, path=path, **kwargs)
 
-# %% ../nbs/00_data.ipynb #d750ef45
+# %% ../nbs/00_data.ipynb #47b09981
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_df(cls:SemiSupervisedDataLoaders,

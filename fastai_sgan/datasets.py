@@ -55,9 +55,13 @@ def load_mnist(
 def from_mnist(cls:SemiSupervisedDataLoaders,
     path:str|Path=None, # IDX files, or fastai's `training`/`testing` folders; default: `untar_data(URLs.MNIST)`
     n_labeled:int=100, # labeled training digits, `n_labeled/10` per class
+    bs:int=32, # unlabeled items per training batch (and as many labeled ones)
+    shift:int=2, # train on images shifted by up to `shift` pixels (`RandomShift`); 0 for none
+    batch_tfms:list=None, # more batch transforms
     **kwargs
 ):
     "MNIST with `n_labeled` labels, validated on the 10,000 test digits"
+    kwargs = dict(bs=bs, batch_tfms=L(RandomShift(shift) if shift else None)+L(batch_tfms), **kwargs)
     if path is None: path = untar_data(URLs.MNIST)
     path = Path(path)
     if not path.is_dir(): raise ValueError(f"MNIST folder {path} does not exist.")
@@ -68,7 +72,7 @@ def from_mnist(cls:SemiSupervisedDataLoaders,
         return cls.from_folder(path, train='training', valid='testing', n_labeled=n_labeled, **kwargs)
     raise ValueError(f"{path} holds neither the MNIST IDX files nor the folders training/ and testing/.")
 
-# %% ../nbs/01_datasets.ipynb #010ffcf0
+# %% ../nbs/01_datasets.ipynb #929d3f59
 def load_digits(
     n_valid:int=500, # images held out for validation
     split_seed:int=0, # random seed of that split
@@ -81,7 +85,7 @@ def load_digits(
     idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(split_seed))
     return x[idx[n_valid:]],y[idx[n_valid:]],x[idx[:n_valid]],y[idx[:n_valid]]
 
-# %% ../nbs/01_datasets.ipynb #929d3f59
+# %% ../nbs/01_datasets.ipynb #a0be5ad0
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_digits(cls:SemiSupervisedDataLoaders,

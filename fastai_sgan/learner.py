@@ -13,7 +13,7 @@ from .losses import *
 from .callback import *
 
 # %% auto #0
-__all__ = ['default_models', 'sgan_adam', 'sgan_learner', 'LabeledOnly', 'supervised_learner', 'save_classifier',
+__all__ = ['default_models', 'sgan_adam', 'SGANLearner', 'sgan_learner', 'LabeledOnly', 'supervised_learner', 'save_classifier',
            'load_classifier']
 
 # %% ../nbs/05_learner.ipynb #a42ecdf5
@@ -63,7 +63,95 @@ def sgan_adam(params, lr:float=3e-3, mom:float=0.5, sqr_mom:float=0.999, eps:flo
     foreach = kwargs.pop('foreach', True)
     return OptimWrapper(params, torch.optim.Adam, lr=lr, betas=(mom,sqr_mom), eps=eps, weight_decay=wd, foreach=foreach, **kwargs)
 
-# %% ../nbs/05_learner.ipynb #af307059
+# %% ../nbs/05_learner.ipynb #d193da17
+def _rng_state(dls)->dict:
+    "States of torch's, Python's, NumPy's and each loader's random number generators"
+    name,keys,pos,has_gauss,cached = np.random.get_state()
+    return dict(torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                python=random.getstate(), numpy=[name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
+                dls=[dl.rng.getstate() for dl in dls.loaders])
+
+def _set_rng_state(st:dict, dls):
+    "Restore the states saved by `_rng_state`"
+    torch.set_rng_state(st['torch'].cpu())
+    if st['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all([t.cpu() for t in st['cuda']])
+    random.setstate(st['python'])
+    name,keys,pos,has_gauss,cached = st['numpy']
+    np.random.set_state((name, keys.cpu().numpy().astype(np.uint32), pos, has_gauss, cached))
+    for dl,s in zip(dls.loaders, st['dls']): dl.rng.setstate(s)
+
+def _safe_load(file, device):
+    "`torch.load` with `weights_only=True`, allowing what fastai's own optimizer states hold"
+    np_core = getattr(np, '_core', None) or np.core
+    allowed = [L, np_core.multiarray.scalar, np.dtype, *[getattr(np.dtypes, d) for d in np.dtypes.__all__]] # as fastai's `load_model`
+    with torch.serialization.safe_globals(allowed): return torch.load(file, map_location=device, weights_only=True)
+
+# %% ../nbs/05_learner.ipynb #848af971
+class SGANLearner(Learner):
+    "A `Learner` whose checkpoints keep both optimizers and the random state, so that training resumes exactly"
+    def save(self,
+        file:str, # name of the file in `self.path/self.model_dir`, without `.pth`
+        with_opt:bool=True, # also save the optimizers' and random generators' states
+        pickle_protocol:int=2, # passed to `torch.save`
+    ):
+        "Save the model and (with `with_opt`) both optimizers' and the random generators' states"
+        file = join_path_file(file, self.path/self.model_dir, ext='.pth')
+        if rank_distrib(): return file # only the main process writes
+        state = get_model(self.model).state_dict()
+        if with_opt and self.opt is not None:
+            state = dict(model=state, opt=self.opt.state_dict(), rng=_rng_state(self.dls))
+            if getattr(self, 'gen_opt', None) is not None: state['gen_opt'] = self.gen_opt.state_dict()
+        torch.save(state, file, pickle_protocol=pickle_protocol)
+        return file
+
+    def load(self,
+        file:str, # name of the file in `self.path/self.model_dir`, without `.pth`
+        device=None, # where to load the tensors; default the dls' device
+        with_opt:bool=True, # also load the optimizers' and random generators' states, if saved
+        strict:bool=True, # passed to `load_state_dict`
+    ):
+        "Load what `save` wrote (or a file of fastai's `save`)"
+        if device is None and hasattr(self.dls, 'device'): device = self.dls.device
+        if self.opt is None: self.create_opt()
+        file = join_path_file(file, self.path/self.model_dir, ext='.pth')
+        distrib_barrier()
+        state = _safe_load(file, device)
+        hasopt = isinstance(state, dict) and {'model','opt'}<=set(state)
+        get_model(self.model).load_state_dict(state['model'] if hasopt else state, strict=strict)
+        if not with_opt: return self
+        if not hasopt:
+            warn("The saved file doesn't contain an optimizer state.")
+            return self
+        self.opt.load_state_dict(state['opt'])
+        if 'gen_opt' in state:
+            if getattr(self, 'gen_opt', None) is None: create_gen_opt(self)
+            self.gen_opt.load_state_dict(state['gen_opt'])
+        if 'rng' in state: _set_rng_state(state['rng'], self.dls)
+        return self
+
+    def export(self, fname='export.pkl', **kwargs):
+        "Export like fastai's `Learner.export`, without the generator's optimizer either"
+        gen_opt,self.gen_opt = getattr(self, 'gen_opt', None),None
+        try: super().export(fname, **kwargs)
+        finally: self.gen_opt = gen_opt
+
+    def to_fp16(self, **kwargs):
+        "Mixed precision in float16 on the model's device (`DeviceMixedPrecision`)"
+        return self.add_cb(DeviceMixedPrecision(**kwargs))
+
+    def to_bf16(self):
+        "Mixed precision in bfloat16 on the model's device, CPU included (`DeviceMixedPrecision`)"
+        return self.add_cb(DeviceMixedPrecision(amp_mode=AMPMode.BF16))
+
+    def to_distributed(self, sync_bn:bool=True, **kwargs):
+        "Prepare for `distrib_ctx`: fastai's DDP set-up with `SGANDistributedTrainer` (see `fastai_sgan.distributed`)"
+        from fastai_sgan.distributed import SGANDistributedTrainer
+        if not torch.cuda.is_available(): kwargs.setdefault('cpu', True) # accelerate: processes over gloo
+        self.add_cb(SGANDistributedTrainer(sync_bn, **kwargs))
+        if rank_distrib(): self.remove_cb(ProgressCallback)
+        return self
+
+# %% ../nbs/05_learner.ipynb #b720fb4b
 @delegates(Learner.__init__)
 def sgan_learner(
     dls:SemiSupervisedDataLoaders, # semi-supervised data
@@ -85,7 +173,7 @@ def sgan_learner(
     metrics=accuracy, # validation metrics; the loss parts are added
     cbs=None, # more callbacks
     **kwargs
-)->Learner:
+)->SGANLearner:
     "A `Learner` that trains a semi-supervised GAN on `dls` and predicts the K classes"
     if not isinstance(dls, SemiSupervisedDataLoaders): raise ValueError("dls must be SemiSupervisedDataLoaders.")
     if discriminator is None or generator is None:
@@ -94,11 +182,11 @@ def sgan_learner(
     _check_models(dls, discriminator, generator)
     if wn_init: _init_from_data(dls, discriminator, generator)
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, gen_loss=gen_loss, fm_p=fm_p, smooth=smooth, ema_decay=ema_decay)
-    return Learner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr,
+    return SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr,
                    splitter=lambda m: [params(m.disc)], moms=moms, wd=wd, metrics=L(metrics)+cb.metrics,
                    cbs=L(cbs)+cb, **kwargs)
 
-# %% ../nbs/05_learner.ipynb #848af971
+# %% ../nbs/05_learner.ipynb #32888390
 class LabeledOnly(Callback):
     "Drop the unlabeled items (target `UNLABELED`) from each training batch"
     order,run_valid = 1,False
@@ -118,15 +206,15 @@ def supervised_learner(
     metrics=accuracy, # validation metrics
     cbs=None, # more callbacks
     **kwargs
-)->Learner:
+)->SGANLearner:
     "A `Learner` that trains the discriminator as a classifier on the labeled items of `dls` only"
     if discriminator is None: discriminator = default_models(dls.one_batch()[0].shape[1:], dls.c)[0]
     _check_models(dls, discriminator)
     if wn_init: _init_from_data(dls, discriminator)
-    return Learner(dls, discriminator, loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
+    return SGANLearner(dls, discriminator, loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
                    metrics=metrics, cbs=L(cbs)+LabeledOnly(), **kwargs)
 
-# %% ../nbs/05_learner.ipynb #cbca8a89
+# %% ../nbs/05_learner.ipynb #608efb64
 @patch
 def show_samples(self:Learner,
     n:int=100, # number of images
@@ -144,7 +232,7 @@ def show_samples(self:Learner,
     for im,ax in zip(imgs, axs): show_image(im, ax=ax, cmap='Greys' if im.shape[0]==1 else None)
     for ax in axs: ax.axis('off')
 
-# %% ../nbs/05_learner.ipynb #7a0f1650
+# %% ../nbs/05_learner.ipynb #5b21eb34
 def save_classifier(
     learn:Learner, # an `sgan_learner` or `supervised_learner`
     fname:str|Path, # file to write
