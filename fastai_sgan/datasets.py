@@ -12,7 +12,7 @@ from torchvision.datasets.utils import extract_archive
 from .data import *
 
 # %% auto #0
-__all__ = ['is_mnist_idx', 'load_mnist', 'load_digits']
+__all__ = ['is_mnist_idx', 'load_mnist', 'load_digits', 'local_torchvision_mnist']
 
 # %% ../nbs/01_datasets.ipynb #2348e0c1
 _mnist_files = dict(x_train='train-images-idx3-ubyte', y_train='train-labels-idx1-ubyte',
@@ -98,3 +98,47 @@ def from_digits(cls:SemiSupervisedDataLoaders,
     "scikit-learn's digits with `n_labeled` labels and a seeded held-out validation set"
     x,y,xv,yv = load_digits(n_valid, split_seed)
     return cls.from_tensors(x, y, xv, yv, n_labeled=n_labeled, bs=bs, **kwargs)
+
+# %% ../nbs/01_datasets.ipynb #fa25ca51
+def _tv_arrays(ds, name:str)->tuple:
+    "Images `[N,C,H,W]` and labels of a torchvision dataset held in memory"
+    x,y = getattr(ds, 'data', None),getattr(ds, 'targets', getattr(ds, 'labels', None))
+    if x is None or y is None:
+        raise ValueError(f"{name} ({type(ds).__name__}) has no `data` and `targets`/`labels`: pass an in-memory torchvision "
+                         "dataset (MNIST, SVHN, CIFAR10, ...), or use from_folder for image files.")
+    x = torch.as_tensor(np.asarray(x))
+    if x.ndim==4 and x.shape[-1] in (1,3) and x.shape[1] not in (1,3): x = x.permute(0,3,1,2).contiguous()
+    return x,torch.as_tensor(np.asarray(y)).long()
+
+@patch(cls_method=True)
+@delegates(SemiSupervisedDataLoaders.from_dsets)
+def from_torchvision(cls:SemiSupervisedDataLoaders,
+    train_ds, # torchvision training dataset, e.g. `SVHN(root, split='train', download=True)`
+    valid_ds, # torchvision test dataset
+    n_labeled:int=None, # labels to keep, `n_labeled/K` per class
+    vocab:list=None, # class names; default the dataset's `classes`, or `range(K)`
+    batch_tfms:list=None, # batch transforms (e.g. `[RandomShift(2)]`)
+    **kwargs
+):
+    "Create from in-memory torchvision datasets (`MNIST`, `SVHN`, `CIFAR10`, ...), keeping `n_labeled` labels"
+    (x,y),(xv,yv) = _tv_arrays(train_ds, 'train_ds'),_tv_arrays(valid_ds, 'valid_ds')
+    return cls.from_tensors(x, y, xv, yv, vocab=ifnone(vocab, getattr(train_ds, 'classes', None)), n_labeled=n_labeled,
+                            batch_tfms=batch_tfms, **kwargs)
+
+# %% ../nbs/01_datasets.ipynb #f6b9a009
+def local_torchvision_mnist(
+    src:str|Path, # folder of MNIST's four IDX `.gz` files
+    root:str|Path=None, # where to lay them out for torchvision; default a new temporary folder
+)->tuple:
+    "torchvision's MNIST training and test sets, read from local IDX files without a download"
+    import torchvision, gzip, shutil, tempfile
+    if not is_mnist_idx(src): raise ValueError(f"{src} does not hold the MNIST IDX files.")
+    root = Path(ifnone(root, tempfile.mkdtemp()))
+    raw = root/'MNIST'/'raw'
+    raw.mkdir(parents=True, exist_ok=True)
+    for name in _mnist_files.values():
+        f = _find_idx(Path(src), name)
+        if f.suffix=='.gz':
+            with gzip.open(f) as i, open(raw/name, 'wb') as o: shutil.copyfileobj(i, o)
+        else: shutil.copy(f, raw/name)
+    return tuple(torchvision.datasets.MNIST(root, train=t, download=False) for t in (True, False))
