@@ -7,6 +7,7 @@ render each processed notebook to HTML with nbconvert. Exits 1 (listing the page
 Users build the real site with `nbdev-docs` (Quarto).
 """
 import argparse, sys, shutil
+from fnmatch import fnmatch
 from pathlib import Path
 
 _CELL_KEYS = {'cell_type', 'id', 'metadata', 'source', 'outputs', 'execution_count', 'attachments'}
@@ -15,6 +16,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--out', default='_docs_html')
     p.add_argument('--execute', action='store_true', help='execute each notebook before rendering (slow)')
+    p.add_argument('--only', default=None, help='render only the pages matching this glob, e.g. "tutorials/*"')
     a = p.parse_args(argv)
     import nbformat
     from nbconvert import HTMLExporter
@@ -22,11 +24,13 @@ def main(argv=None):
     from nbdev.serve import proc_nbs
     from nbdev.config import get_config
     cfg = get_config()
+    flags = str(cfg.get('tst_flags', '')).split()
     proc_nbs(n_workers=0, force=True)
     proc = cfg.config_path/'_proc'
     out = cfg.config_path/a.out
     shutil.rmtree(out, ignore_errors=True)
     nbs = sorted(f for f in proc.rglob('*.ipynb') if not any(x.startswith(('.','_')) for x in f.relative_to(proc).parts))
+    if a.only: nbs = [f for f in nbs if fnmatch(f.relative_to(proc).as_posix(), a.only)]
     exporter,bad = HTMLExporter(),[]
     for f in nbs:
         rel = f.relative_to(proc)
@@ -36,7 +40,11 @@ def main(argv=None):
                 for k in [k for k in c if k not in _CELL_KEYS]: c.pop(k)
                 c.metadata.pop('execution', None)
             if a.execute:
-                src = cfg.config_path/cfg.nbs_path/rel # run where the source notebook lives (relative data paths)
+                src = cfg.config_path/cfg.nbs_path/rel
+                nb = nbformat.read(src, as_version=4) # the source keeps the `#|` flags that processing strips
+                for c in nb.cells: # cells flagged as nbdev-test skips them (downloads, GPU, long runs) stay unexecuted
+                    if c.cell_type=='code' and any(f'#| {fl}' in c.source for fl in flags):
+                        c.metadata.setdefault('tags', []).append('skip-execution')
                 ExecutePreprocessor(timeout=1800).preprocess(nb, {'metadata': {'path': str(src.parent)}})
             html,_ = exporter.from_notebook_node(nb)
             if not nb.cells: raise ValueError('no cells')
