@@ -69,13 +69,16 @@ def create_gen_opt(learn:Learner):
     return learn.gen_opt
 
 # %% ../nbs/04_callback.ipynb #8069dde1
+def _amp_dtype(mp): return torch.bfloat16 if mp.amp_mode==AMPMode.BF16 else torch.float16
+
+#| export
 def amp_to_device(learn:Learner):
     "Make the `MixedPrecision` callback of `learn` (if any) autocast on the model's device; return it"
     mp = first(cb for cb in learn.cbs if isinstance(cb, MixedPrecision))
     if mp is None or getattr(mp, 'autocast', None) is None: return None
     dev = first(learn.model.parameters()).device
     if dev.type!='cuda':
-        dtype = torch.bfloat16 if mp.amp_mode==AMPMode.BF16 else torch.float16
+        dtype = _amp_dtype(mp)
         mp.autocast = torch.autocast(dev.type, dtype=dtype)
         learn.scaler = torch.amp.GradScaler(dev.type, **merge(mp.kwargs, dict(enabled=dtype==torch.float16)))
     return mp
@@ -122,7 +125,7 @@ class SGANTrainer(Callback):
         self.sgan_idle = hasattr(self.learn, 'lr_finder')
         mp = amp_to_device(self.learn)
         dev = first(self.sgan_gen.parameters()).device.type
-        dtype = None if mp is None else torch.bfloat16 if mp.amp_mode==AMPMode.BF16 else torch.float16
+        dtype = None if mp is None else _amp_dtype(mp)
         self.sgan_autocast = torch.autocast(dev, dtype=dtype, enabled=dtype is not None)
         self.sgan_scaler = torch.amp.GradScaler(dev, enabled=dtype==torch.float16)
         self.sgan_dist = torch.distributed.is_available() and torch.distributed.is_initialized() and num_distrib()>1

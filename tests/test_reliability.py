@@ -110,14 +110,23 @@ def test_export_get_preds_identical(digits, tmp_path):
     assert torch.equal(p1, p2)
 
 # --- mixed precision on the CPU
+class _LogitDtypes(Callback):
+    "dtypes of the discriminator's logits in the training batches"
+    order,run_valid = 66,False
+    def before_fit(self): self.seen = set()
+    def after_loss(self): self.seen.add(self.learn.sgan_trainer.sgan_hooks.stored[1].dtype)
+
 @pytest.mark.parametrize('mode', ['bf16', 'fp16'])
 def test_mixed_precision_cpu(digits, mode):
     set_seed(0)
     learn = sgan_learner(digits)
     learn = learn.to_bf16() if mode=='bf16' else learn.to_fp16()
     g0 = torch.cat([p.detach().flatten().clone() for p in learn.model.generator.parameters()])
-    with learn.no_bar(): learn.fit_one_cycle(2)
-    assert learn.sgan_trainer.sgan_autocast.fast_dtype==(torch.bfloat16 if mode=='bf16' else torch.float16)
+    rec = _LogitDtypes()
+    with learn.no_bar(): learn.fit_one_cycle(2, cbs=rec)
+    dtype = torch.bfloat16 if mode=='bf16' else torch.float16
+    assert rec.seen=={dtype} # the discriminator step ran in reduced precision
+    assert learn.sgan_trainer.sgan_autocast.fast_dtype==dtype and learn.sgan_trainer.sgan_autocast._enabled
     assert not torch.equal(g0, torch.cat([p.detach().flatten() for p in learn.model.generator.parameters()]))
     assert learn.validate()[1]>0.3
     sup = supervised_learner(digits).to_bf16()
