@@ -38,7 +38,7 @@ def plain_sgan(disc, gen, x, y, lab_idxs, unl_idxs, epochs, lr=3e-3, bs=64, bs_l
         lab = torch.cat([lab_idxs[torch.randperm(len(lab_idxs), generator=g)] for _ in range(n_pass)])[:nb*bs_labeled].view(nb, bs_labeled)
         for ub,lb in zip(unl.to(dev), lab.to(dev)):
             xu,xl,yl = x[ub],x[lb],y[lb]
-            if aug: xu,xl = aug(xu),aug(xl)
+            if aug: xu,xl = aug(torch.cat([xu, xl])).split([bs, bs_labeled])
             with torch.no_grad(): fake = gen.sample(bs)
             logits,_ = disc.logits(torch.cat([xu, xl, fake]))
             gl = disc.gan_logit(logits)

@@ -1,17 +1,18 @@
 """Training speed: `sgan_learner` + `fit_one_cycle` against the plain PyTorch loop of `bench/plain_sgan.py`.
 
 Both train the same default models on the same batch composition (bs unlabeled + bs labeled + bs generated images
-through the discriminator, then one generator step), validate once per epoch, on the same device; the two are run
-alternately, `--reps` times each, and the best time of each counts. Also reports the training loader's throughput.
+through the discriminator, then one generator step; the same random shifts of the real images, if the data have them),
+validate once per epoch, on the same device; the two are run alternately, `--reps` times each, and the best time of each
+counts. Also reports the training loader's throughput.
 
-    .venv/bin/python bench/speed.py mnist            # 1 epoch of MNIST (937 batches) per run
+    .venv/bin/python bench/speed.py mnist            # 1 epoch of MNIST (1875 batches of 32+32) per run
     .venv/bin/python bench/speed.py digits --epochs 20
 """
 import argparse, os, platform, sys, time
 from pathlib import Path
 import torch
-from fastai.vision.all import set_seed
-from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, loader_speed
+from fastai.vision.all import set_seed, TensorImage
+from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, loader_speed, RandomShift
 sys.path.insert(0, str(Path(__file__).parent))
 from plain_sgan import plain_sgan, accuracy, MNIST
 
@@ -35,10 +36,12 @@ def run_plain(dls, epochs):
     xv = vds.x.float()/255 if vds.x.dtype==torch.uint8 else vds.x.float()
     disc,gen = default_models(x.shape[1:], dls.c)
     disc,gen = disc.to(dls.device),gen.to(dls.device)
+    shift = [t for t in dls.train.after_batch.fs if isinstance(t, RandomShift)] # the same augmentation as the dls
+    aug = (lambda xb: shift[0](TensorImage(xb), split_idx=0).as_subclass(torch.Tensor)) if shift else None
     if dls.device.type=='cuda': torch.cuda.synchronize()
     start = time.perf_counter()
-    plain_sgan(disc, gen, x, tds.y, dls.labeled_idxs, dls.unlabeled_idxs, epochs, 3e-3, dls.train.bs, dls.train.bs_labeled,
-               on_epoch=lambda e,m,l: accuracy(m, xv, vds.y))
+    plain_sgan(disc, gen, x, tds.y, dls.labeled_idxs, dls.unlabeled_idxs, epochs, default_lr(x.shape[1:]), dls.train.bs, dls.train.bs_labeled,
+               on_epoch=lambda e,m,l: accuracy(m, xv, vds.y), aug=aug)
     if dls.device.type=='cuda': torch.cuda.synchronize()
     return time.perf_counter()-start
 

@@ -146,7 +146,7 @@ def sgan_train(
     data:str=None, # mnist: IDX files or training/testing folders (default: download); folder: a folder or a CSV file
     n_labeled:int=None, # labeled training items, split evenly by class (default: 50 digits, 100 MNIST, every label of a folder)
     epochs:int=None, # epochs of `fit_one_cycle` (default: 60 digits, 10 otherwise)
-    lr:float=3e-3, # maximum learning rate
+    lr:float=None, # maximum learning rate (default: `sgan_learner`'s `default_lr`, `supervised_learner`'s 3e-3)
     bs:int=None, # unlabeled items per training batch (default: 32 for digits and MNIST, 64 otherwise)
     arch:str='default', # `default`, `mlp`, `conv` or a torchvision model such as `resnet18`
     fake:str='implicit', # fake class: `implicit` (fixed logit) or `explicit` (a K+1-th logit)
@@ -164,7 +164,7 @@ def sgan_train(
         if precision not in ('fp32','bf16','fp16'): raise ValueError(f"--precision {precision!r}: use fp32, bf16 or fp16.")
         epochs = ifnone(epochs, 60 if dataset=='digits' else 10)
         if epochs<1: raise ValueError(f"--epochs {epochs}: train at least one epoch.")
-        if not lr>0: raise ValueError(f"--lr {lr}: the learning rate must be positive.")
+        if lr is not None and not lr>0: raise ValueError(f"--lr {lr}: the learning rate must be positive.")
         if Path(out).exists() and not Path(out).is_dir(): raise ValueError(f"--out {out} is a file: give a folder.")
         if arch not in _ARCHS: _arch_fn(arch)
         dev = _device(device)
@@ -185,11 +185,11 @@ def sgan_train(
     save_classifier(learn, out/'sgan_weights.pth')
     res = dict(dataset=dataset, data=str(data) if data else None, n_labeled=dls.n_labeled, n_train=len(dls.train_ds),
                n_test=len(dls.valid_ds), image_shape=list(shape), classes=[str(v) for v in dls.vocab], epochs=epochs,
-               lr=lr, bs=dls.train.bs, arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=precision,
+               lr=learn.lr, bs=dls.train.bs, arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=precision,
                sgan=dict(accuracy=acc, seconds=secs))
     if not no_baseline:
         set_seed(seed)
-        sup = supervised_learner(dls, _models(arch, shape, dls.c, fake)[0], lr=lr, path=out)
+        sup = supervised_learner(dls, _models(arch, shape, dls.c, fake)[0], path=out, **({} if lr is None else dict(lr=lr)))
         print("supervised-only baseline (the same discriminator on the labeled images alone)")
         sacc,ssecs = _fit(sup, epochs, lr, precision)
         res['supervised'] = dict(accuracy=sacc, seconds=ssecs)

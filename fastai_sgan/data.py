@@ -240,11 +240,17 @@ class SemiSupervisedDataLoaders(DataLoaders):
         "Indices, into the training items, of the unlabeled pool"
         return self.train.unlabeled_idxs
     @property
-    def n_labeled(self)->int: return len(self.labeled_idxs)
+    def n_labeled(self)->int:
+        "Number of labeled training items"
+        return len(self.labeled_idxs)
     @property
-    def vocab(self): return self.valid_ds.vocab
+    def vocab(self):
+        "The class names (the validation set's)"
+        return self.valid_ds.vocab
     @property
-    def c(self): return len(self.vocab)
+    def c(self):
+        "Number of classes, K"
+        return len(self.vocab)
 
     @classmethod
     def from_dsets(cls,
@@ -283,7 +289,7 @@ class SemiSupervisedDataLoaders(DataLoaders):
         val = dl_type(valid_ds, bs=ifnone(val_bs, bs+bs_labeled), shuffle=False, drop_last=False, device=device, **kwargs)
         return cls(trn, val, path=path, device=device)
 
-# %% ../nbs/00_data.ipynb #74d7cf2e
+# %% ../nbs/00_data.ipynb #08619a18
 def _to_tensor(o, name):
     if isinstance(o, Tensor): return o.cpu()
     try: return torch.as_tensor(np.asarray(o))
@@ -309,7 +315,7 @@ def _check_targets(y, name, n):
     if (y<UNLABELED).any(): raise ValueError(f"{name} holds {int(y.min())}: labels are class indices, or {UNLABELED} for unlabeled.")
     return y
 
-# %% ../nbs/00_data.ipynb #a4efb4b4
+# %% ../nbs/00_data.ipynb #691545de
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_tensors(cls:SemiSupervisedDataLoaders,
@@ -334,7 +340,7 @@ def from_tensors(cls:SemiSupervisedDataLoaders,
     return cls.from_dsets(TensorImageDataset(x, y, vocab, split_idx=0), TensorImageDataset(valid_x, valid_y, vocab, split_idx=1),
                           after_batch=tfms, **kwargs)
 
-# %% ../nbs/00_data.ipynb #f24ee794
+# %% ../nbs/00_data.ipynb #1ee576b5
 class RandomShift(RandTransform):
     "Shift each training image by a random whole number of pixels, at most `max_shift` in each direction"
     split_idx,order = 0,40 # training only; after `IntToFloatTensor`, before `Normalize`
@@ -349,7 +355,7 @@ class RandomShift(RandTransform):
         xp = F.pad(x.float() if not x.is_floating_point() else x, (s,s,s,s), mode='replicate').to(x.dtype)
         return xp[torch.arange(n, device=x.device)[:,None,None,None], torch.arange(c, device=x.device)[None,:,None,None], rows, cols]
 
-# %% ../nbs/00_data.ipynb #80f0a257
+# %% ../nbs/00_data.ipynb #d4d9e1ab
 @patch
 def test_dl(self:SemiSupervisedDataLoaders,
     test_items, # images: `[N,H,W]`/`[N,C,H,W]` tensor or list of `[H,W]`/`[C,H,W]` tensors (in-memory data), else fastai's items
@@ -367,7 +373,7 @@ def test_dl(self:SemiSupervisedDataLoaders,
     ds = TensorImageDataset(x, torch.full((len(x),), UNLABELED, dtype=torch.long), vds.vocab)
     return self.valid.new(ds.to(vds.x.device), **kwargs)
 
-# %% ../nbs/00_data.ipynb #668a14cd
+# %% ../nbs/00_data.ipynb #de8fd30c
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_dblock(cls:SemiSupervisedDataLoaders,
@@ -383,12 +389,12 @@ def from_dblock(cls:SemiSupervisedDataLoaders,
     kwargs = merge(dict(after_item=dblock.item_tfms, after_batch=dblock.batch_tfms), dblock.dls_kwargs, kwargs)
     return cls.from_dsets(dsets.train, dsets.valid, **kwargs)
 
-# %% ../nbs/00_data.ipynb #d4d9e1ab
+# %% ../nbs/00_data.ipynb #42c5609f
 def _img_cls(fn):
     "`PILImageBW` for a grey image file, else `PILImage`"
     with Image.open(fn) as im: return PILImageBW if im.mode in ('1','L','LA','I','I;16','F') else PILImage
 
-# %% ../nbs/00_data.ipynb #daec362c
+# %% ../nbs/00_data.ipynb #2b9eb6e6
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_folder(cls:SemiSupervisedDataLoaders,
@@ -416,7 +422,7 @@ def from_folder(cls:SemiSupervisedDataLoaders,
                        get_y=get_y, splitter=lambda o: splits, item_tfms=item_tfms, batch_tfms=batch_tfms)
     return cls.from_dblock(dblock, files, path=path, **kwargs)
 
-# %% ../nbs/00_data.ipynb #47b09981
+# %% ../nbs/00_data.ipynb #1c645f14
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_df(cls:SemiSupervisedDataLoaders,

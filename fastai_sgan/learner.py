@@ -13,8 +13,8 @@ from .losses import *
 from .callback import *
 
 # %% auto #0
-__all__ = ['default_models', 'sgan_adam', 'SGANLearner', 'sgan_learner', 'LabeledOnly', 'supervised_learner', 'save_classifier',
-           'load_classifier']
+__all__ = ['default_models', 'default_lr', 'sgan_adam', 'SGANLearner', 'sgan_learner', 'LabeledOnly', 'supervised_learner',
+           'save_classifier', 'load_classifier']
 
 # %% ../nbs/05_learner.ipynb #a42ecdf5
 def default_models(
@@ -32,7 +32,17 @@ def default_models(
     raise ValueError(f"No default models for {c}×{h}×{w} images: pass `discriminator` and `generator` "
                      f"(e.g. body_discriminator(resnet18) and a generator of that size), or resize the images.")
 
-# %% ../nbs/05_learner.ipynb #91b97381
+# %% ../nbs/05_learner.ipynb #62a926e9
+def default_lr(
+    shape:tuple, # shape of one image `(C,H,W)`
+    disc:nn.Module=None, # the discriminator; `None`: the one `default_models` makes
+)->float:
+    "Learning rate `sgan_learner` uses by default (the peak of `fit_one_cycle`) for images of `shape`"
+    c,h,w = shape
+    mlp = disc is None and c==1 or disc is not None and not any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
+    return 1e-2 if mlp and (h,w)==(28,28) else 3e-3
+
+# %% ../nbs/05_learner.ipynb #2307c3c8
 def _check_models(dls, disc, gen=None):
     "Raise a `ValueError` if `disc` (and `gen`) do not fit the data of `dls`"
     xb = dls.one_batch()[0]
@@ -48,7 +58,7 @@ def _check_models(dls, disc, gen=None):
         except RuntimeError as e: raise ValueError(f"The discriminator cannot take images of shape {tuple(xb.shape[1:])}: {e}") from e
         finally: disc.train()
 
-# %% ../nbs/05_learner.ipynb #62a926e9
+# %% ../nbs/05_learner.ipynb #e6a44527
 def _init_from_data(dls, disc, gen=None):
     "Data-dependent initialization of the weight-normed layers: `disc` from a training batch, `gen` from its random input"
     x = dls.one_batch()[0]
@@ -57,13 +67,13 @@ def _init_from_data(dls, disc, gen=None):
         z = (torch.rand if gen.dist=='uniform' else torch.randn)(len(x), gen.nz, device=x.device)
         init_wn_(gen.to(x.device), z, train=True)
 
-# %% ../nbs/05_learner.ipynb #2307c3c8
+# %% ../nbs/05_learner.ipynb #d193da17
 def sgan_adam(params, lr:float=3e-3, mom:float=0.5, sqr_mom:float=0.999, eps:float=1e-8, wd:float=0., **kwargs)->OptimWrapper:
     "PyTorch's Adam in fastai's `OptimWrapper`, with GAN defaults (β1 0.5, β2 0.999, no weight decay)"
     foreach = kwargs.pop('foreach', True)
     return OptimWrapper(params, torch.optim.Adam, lr=lr, betas=(mom,sqr_mom), eps=eps, weight_decay=wd, foreach=foreach, **kwargs)
 
-# %% ../nbs/05_learner.ipynb #d193da17
+# %% ../nbs/05_learner.ipynb #cbca8a89
 def _rng_state(dls)->dict:
     "States of torch's, Python's, NumPy's and each loader's random number generators"
     name,keys,pos,has_gauss,cached = np.random.get_state()
@@ -86,7 +96,7 @@ def _safe_load(file, device):
     allowed = [L, np_core.multiarray.scalar, np.dtype, *[getattr(np.dtypes, d) for d in np.dtypes.__all__]] # as fastai's `load_model`
     with torch.serialization.safe_globals(allowed): return torch.load(file, map_location=device, weights_only=True)
 
-# %% ../nbs/05_learner.ipynb #848af971
+# %% ../nbs/05_learner.ipynb #b720fb4b
 class SGANLearner(Learner):
     "A `Learner` whose checkpoints keep both optimizers and the random state, so that training resumes exactly"
     def save(self,
@@ -151,7 +161,7 @@ class SGANLearner(Learner):
         if rank_distrib(): self.remove_cb(ProgressCallback)
         return self
 
-# %% ../nbs/05_learner.ipynb #b720fb4b
+# %% ../nbs/05_learner.ipynb #fcdfc7ef
 @delegates(Learner.__init__)
 def sgan_learner(
     dls:SemiSupervisedDataLoaders, # semi-supervised data
@@ -166,7 +176,7 @@ def sgan_learner(
     gen_loss:str='fm', # 'fm' (feature matching) or 'ns' (non-saturating)
     fm_p:int=2, # feature matching with mean squared (2) or absolute (1) difference
     smooth:float=0., # one-sided label smoothing
-    lr:float=3e-3, # default learning rate
+    lr:float=None, # default learning rate; `None`: `default_lr`
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
     wd:float=0., # weight decay
     opt_func=None, # optimizer of both networks; default `sgan_adam`
@@ -176,17 +186,19 @@ def sgan_learner(
 )->SGANLearner:
     "A `Learner` that trains a semi-supervised GAN on `dls` and predicts the K classes"
     if not isinstance(dls, SemiSupervisedDataLoaders): raise ValueError("dls must be SemiSupervisedDataLoaders.")
+    shape = dls.one_batch()[0].shape[1:]
     if discriminator is None or generator is None:
-        d,g = default_models(dls.one_batch()[0].shape[1:], dls.c, fake=fake)
+        d,g = default_models(shape, dls.c, fake=fake)
         discriminator,generator = ifnone(discriminator, d),ifnone(generator, g)
     _check_models(dls, discriminator, generator)
+    if lr is None: lr = default_lr(shape, discriminator)
     if wn_init: _init_from_data(dls, discriminator, generator)
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, gen_loss=gen_loss, fm_p=fm_p, smooth=smooth, ema_decay=ema_decay)
     return SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr,
                    splitter=lambda m: [params(m.disc)], moms=moms, wd=wd, metrics=L(metrics)+cb.metrics,
                    cbs=L(cbs)+cb, **kwargs)
 
-# %% ../nbs/05_learner.ipynb #32888390
+# %% ../nbs/05_learner.ipynb #ec8c6cae
 class LabeledOnly(Callback):
     "Drop the unlabeled items (target `UNLABELED`) from each training batch"
     order,run_valid = 1,False
@@ -214,7 +226,7 @@ def supervised_learner(
     return SGANLearner(dls, discriminator, loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
                    metrics=metrics, cbs=L(cbs)+LabeledOnly(), **kwargs)
 
-# %% ../nbs/05_learner.ipynb #608efb64
+# %% ../nbs/05_learner.ipynb #dfe3fd4b
 @patch
 def show_samples(self:Learner,
     n:int=100, # number of images
@@ -232,7 +244,7 @@ def show_samples(self:Learner,
     for im,ax in zip(imgs, axs): show_image(im, ax=ax, cmap='Greys' if im.shape[0]==1 else None)
     for ax in axs: ax.axis('off')
 
-# %% ../nbs/05_learner.ipynb #5b21eb34
+# %% ../nbs/05_learner.ipynb #783ea330
 def save_classifier(
     learn:Learner, # an `sgan_learner` or `supervised_learner`
     fname:str|Path, # file to write

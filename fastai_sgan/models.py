@@ -113,7 +113,7 @@ class SGANGenerator(Module):
         z = (torch.rand if self.dist=='uniform' else torch.randn)(n, self.nz, device=p.device)
         return self(z)
 
-# %% ../nbs/02_models.ipynb #d05ed6ee
+# %% ../nbs/02_models.ipynb #b3a9f7e6
 def mlp_generator(
     img_shape:tuple=(1,28,28), # shape of one image
     nz:int=100, # size of the random input
@@ -125,7 +125,7 @@ def mlp_generator(
     layers += [wn(nn.Linear(n, math.prod(img_shape))), nn.Sigmoid()]
     return SGANGenerator(nn.Sequential(*layers), nz, img_shape)
 
-# %% ../nbs/02_models.ipynb #3b3a5553
+# %% ../nbs/02_models.ipynb #ae357e7e
 def _conv(ni, nf, ks=3, stride=1, padding=None):
     return [wn(nn.Conv2d(ni, nf, ks, stride=stride, padding=ifnone(padding, ks//2))), nn.LeakyReLU(0.2)]
 
@@ -145,7 +145,7 @@ def conv_discriminator(
               nn.AdaptiveAvgPool2d(1), nn.Flatten()]
     return SGANDiscriminator(nn.Sequential(*layers), w2, k, fake=fake)
 
-# %% ../nbs/02_models.ipynb #ae357e7e
+# %% ../nbs/02_models.ipynb #a28bc451
 def conv_generator(
     img_shape:tuple=(3,32,32), # shape of one image: 28×28 or 32×32
     nz:int=100, # size of the random input
@@ -162,7 +162,7 @@ def conv_generator(
     layers += [wn(nn.ConvTranspose2d(nf, c, 5, 2, padding=2, output_padding=1)), nn.Sigmoid()]
     return SGANGenerator(nn.Sequential(*layers), nz, img_shape, dist='normal')
 
-# %% ../nbs/02_models.ipynb #d12b00b8
+# %% ../nbs/02_models.ipynb #66ddb03e
 def body_discriminator(
     arch=resnet18, # a fastai/torchvision architecture
     n_in:int=3, # image channels

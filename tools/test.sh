@@ -15,4 +15,4 @@ fi
 echo "== nbdev-test"
 nbdev-test --n-workers 2 --timing
 echo "== pytest"
-pytest -q tests "$@"
+pytest -q --durations=10 tests "$@"
