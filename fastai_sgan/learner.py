@@ -39,8 +39,8 @@ def default_lr(
 )->float:
     "Learning rate `sgan_learner` uses by default (the peak of `fit_one_cycle`) for images of `shape`"
     c,h,w = shape
-    mlp = disc is None and c==1 or disc is not None and not any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
-    return 1e-2 if mlp and (h,w)==(28,28) else 3e-3
+    mlp = disc is None or not any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
+    return 1e-2 if mlp and c==1 and (h,w)==(28,28) else 3e-3
 
 # %% ../nbs/05_learner.ipynb #2307c3c8
 def _check_models(dls, disc, gen=None):
