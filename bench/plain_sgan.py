@@ -2,7 +2,8 @@
 
 It trains the same models on the same batch composition as `sgan_learner` + `fit_one_cycle` (per batch: `bs` unlabeled,
 `bs_labeled` labeled and `bs` generated images through the discriminator in one pass, one Adam step of the
-discriminator, its EMA, then one feature-matching step of the generator), with torch's `OneCycleLR` set up like
+discriminator, its EMA, then one feature-matching step of the generator; Adam fused where PyTorch has it, as
+`sgan_adam` does), with torch's `OneCycleLR` set up like
 fastai's `fit_one_cycle` or with a constant lr. No fastai in the loop itself.
 
     .venv/bin/python bench/plain_sgan.py mnist --epochs 10 --sched constant
@@ -25,8 +26,9 @@ def plain_sgan(disc, gen, x, y, lab_idxs, unl_idxs, epochs, lr=3e-3, bs=64, bs_l
     "Train `disc` and `gen` on images `x` (labels `y`, only `lab_idxs` used); returns the EMA of `disc` (or `disc`)"
     dev = x.device
     g = torch.Generator().manual_seed(seed)
-    opt_d = torch.optim.Adam([p for p in disc.parameters() if p.requires_grad], lr, betas=(0.5,0.999))
-    opt_g = torch.optim.Adam([p for p in gen.parameters() if p.requires_grad], lr, betas=(0.5,0.999))
+    fused = dev.type in ('cpu','cuda') or None # PyTorch's fused Adam where it has one, as `sgan_adam` takes it
+    opt_d = torch.optim.Adam([p for p in disc.parameters() if p.requires_grad], lr, betas=(0.5,0.999), fused=fused)
+    opt_g = torch.optim.Adam([p for p in gen.parameters() if p.requires_grad], lr, betas=(0.5,0.999), fused=fused)
     nb = len(unl_idxs)//bs
     scheds = [one_cycle(o, lr, epochs*nb) for o in (opt_d,opt_g)] if sched=='one_cycle' else []
     ema = pickle.loads(pickle.dumps(disc)).requires_grad_(False) if ema_decay else None

@@ -348,12 +348,12 @@ class RandomShift(RandTransform):
     def encodes(self, x:TensorImage):
         s = self.max_shift
         if s<=0: return x
-        n,c,h,w = x.shape
-        d = torch.randint(0, 2*s+1, (2,n), device=x.device)
-        rows = (torch.arange(h, device=x.device)[None]+d[0,:,None])[:,None,:,None] # n,1,h,1
-        cols = (torch.arange(w, device=x.device)[None]+d[1,:,None])[:,None,None,:] # n,1,1,w
-        xp = F.pad(x.float() if not x.is_floating_point() else x, (s,s,s,s), mode='replicate').to(x.dtype)
-        return xp[torch.arange(n, device=x.device)[:,None,None,None], torch.arange(c, device=x.device)[None,:,None,None], rows, cols]
+        t = x.as_subclass(Tensor) # plain tensor ops: no per-op type dispatch
+        n,c,h,w = t.shape
+        d = torch.randint(0, 2*s+1, (2,n), device=t.device)
+        tp = F.pad(t.float() if not t.is_floating_point() else t, (s,s,s,s), mode='replicate').to(t.dtype)
+        windows = tp.unfold(2, h, 1).unfold(3, w, 1) # n,c,2s+1,2s+1,h,w: every shift, as a view
+        return retain_type(windows[torch.arange(n, device=t.device), :, d[0], d[1]], x)
 
 # %% ../nbs/00_data.ipynb #d4d9e1ab
 @patch

@@ -68,10 +68,25 @@ def _init_from_data(dls, disc, gen=None):
         init_wn_(gen.to(x.device), z, train=True)
 
 # %% ../nbs/05_learner.ipynb #d193da17
+def _params_of(groups)->list:
+    "The tensors of `groups`: parameters, lists of parameters or param-group dicts"
+    res = []
+    for g in groups:
+        if isinstance(g, dict): g = g['params']
+        res += [g] if isinstance(g, Tensor) else list(g)
+    return res
+
+def _can_fuse(ps:list)->bool:
+    "Whether PyTorch's fused Adam can step the tensors `ps`"
+    return bool(ps) and all(p.is_floating_point() and p.device.type in ('cpu','cuda') for p in ps)
+
 def sgan_adam(params, lr:float=3e-3, mom:float=0.5, sqr_mom:float=0.999, eps:float=1e-8, wd:float=0., **kwargs)->OptimWrapper:
-    "PyTorch's Adam in fastai's `OptimWrapper`, with GAN defaults (β1 0.5, β2 0.999, no weight decay)"
-    foreach = kwargs.pop('foreach', True)
-    return OptimWrapper(params, torch.optim.Adam, lr=lr, betas=(mom,sqr_mom), eps=eps, weight_decay=wd, foreach=foreach, **kwargs)
+    "PyTorch's Adam (fused where it can be) in fastai's `OptimWrapper`, with GAN defaults (β1 0.5, β2 0.999, no weight decay)"
+    params = list(params)
+    if 'fused' not in kwargs and 'foreach' not in kwargs:
+        if _can_fuse(_params_of(params)): kwargs['fused'] = True
+        else: kwargs['foreach'] = True
+    return OptimWrapper(params, torch.optim.Adam, lr=lr, betas=(mom,sqr_mom), eps=eps, weight_decay=wd, **kwargs)
 
 # %% ../nbs/05_learner.ipynb #cbca8a89
 def _rng_state(dls)->dict:
