@@ -262,7 +262,7 @@ class SemiSupervisedDataLoaders(DataLoaders):
         include_labeled:bool=True, # put the labeled items in the unlabeled pool too (as Salimans et al.)
         bs:int=64, # unlabeled items per training batch
         bs_labeled:int=None, # labeled items per training batch; default `bs`
-        val_bs:int=None, # validation batch size; default `bs+bs_labeled`
+        val_bs:int=None, # validation batch size; default `bs+bs_labeled`, at least 512 for in-memory images
         shuffle:bool=True, # shuffle the training items each epoch
         path:str|Path='.', # path for `export` and `save`
         device=None, # device of the batches; default `default_device()`
@@ -286,7 +286,8 @@ class SemiSupervisedDataLoaders(DataLoaders):
         dl_type = TensorDL if isinstance(train_ds, TensorImageDataset) else TfmdDL
         trn = SemiSupervisedDL(train_ds, lab_idxs, unl_idxs, bs=bs, bs_labeled=bs_labeled, shuffle=shuffle,
                                device=device, **kwargs)
-        val = dl_type(valid_ds, bs=ifnone(val_bs, bs+bs_labeled), shuffle=False, drop_last=False, device=device, **kwargs)
+        if val_bs is None: val_bs = max(bs+bs_labeled, 512) if dl_type is TensorDL else bs+bs_labeled # no gradients to keep
+        val = dl_type(valid_ds, bs=val_bs, shuffle=False, drop_last=False, device=device, **kwargs)
         return cls(trn, val, path=path, device=device)
 
 # %% ../nbs/00_data.ipynb #08619a18
@@ -340,7 +341,7 @@ def from_tensors(cls:SemiSupervisedDataLoaders,
     return cls.from_dsets(TensorImageDataset(x, y, vocab, split_idx=0), TensorImageDataset(valid_x, valid_y, vocab, split_idx=1),
                           after_batch=tfms, **kwargs)
 
-# %% ../nbs/00_data.ipynb #1ee576b5
+# %% ../nbs/00_data.ipynb #db7be142
 class RandomShift(RandTransform):
     "Shift each training image by a random whole number of pixels, at most `max_shift` in each direction"
     split_idx,order = 0,40 # training only; after `IntToFloatTensor`, before `Normalize`
@@ -355,7 +356,7 @@ class RandomShift(RandTransform):
         windows = tp.unfold(2, h, 1).unfold(3, w, 1) # n,c,2s+1,2s+1,h,w: every shift, as a view
         return retain_type(windows[torch.arange(n, device=t.device), :, d[0], d[1]], x)
 
-# %% ../nbs/00_data.ipynb #d4d9e1ab
+# %% ../nbs/00_data.ipynb #47b09981
 @patch
 def test_dl(self:SemiSupervisedDataLoaders,
     test_items, # images: `[N,H,W]`/`[N,C,H,W]` tensor or list of `[H,W]`/`[C,H,W]` tensors (in-memory data), else fastai's items
@@ -373,7 +374,7 @@ def test_dl(self:SemiSupervisedDataLoaders,
     ds = TensorImageDataset(x, torch.full((len(x),), UNLABELED, dtype=torch.long), vds.vocab)
     return self.valid.new(ds.to(vds.x.device), **kwargs)
 
-# %% ../nbs/00_data.ipynb #de8fd30c
+# %% ../nbs/00_data.ipynb #2b9eb6e6
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_dblock(cls:SemiSupervisedDataLoaders,
@@ -389,12 +390,12 @@ def from_dblock(cls:SemiSupervisedDataLoaders,
     kwargs = merge(dict(after_item=dblock.item_tfms, after_batch=dblock.batch_tfms), dblock.dls_kwargs, kwargs)
     return cls.from_dsets(dsets.train, dsets.valid, **kwargs)
 
-# %% ../nbs/00_data.ipynb #42c5609f
+# %% ../nbs/00_data.ipynb #1c645f14
 def _img_cls(fn):
     "`PILImageBW` for a grey image file, else `PILImage`"
     with Image.open(fn) as im: return PILImageBW if im.mode in ('1','L','LA','I','I;16','F') else PILImage
 
-# %% ../nbs/00_data.ipynb #2b9eb6e6
+# %% ../nbs/00_data.ipynb #21200a2f
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_folder(cls:SemiSupervisedDataLoaders,
@@ -422,7 +423,7 @@ def from_folder(cls:SemiSupervisedDataLoaders,
                        get_y=get_y, splitter=lambda o: splits, item_tfms=item_tfms, batch_tfms=batch_tfms)
     return cls.from_dblock(dblock, files, path=path, **kwargs)
 
-# %% ../nbs/00_data.ipynb #1c645f14
+# %% ../nbs/00_data.ipynb #53d5a97e
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
 def from_df(cls:SemiSupervisedDataLoaders,
