@@ -22,8 +22,9 @@ def one_cycle(opt, lr, total, pct_start=0.25, div=25., div_final=1e5, mom=0.5):
         final_div_factor=div_final/div, anneal_strategy='cos', cycle_momentum=False) if total else None
 
 def plain_sgan(disc, gen, x, y, lab_idxs, unl_idxs, epochs, lr=3e-3, bs=64, bs_labeled=64, sched='one_cycle',
-               ema_decay=0.999, seed=0, on_epoch=None, aug=None, ent=0.):
+               ema_decay=0.999, seed=0, on_epoch=None, aug=None, ent=0., max_batches=None):
     "Train `disc` and `gen` on images `x` (labels `y`, only `lab_idxs` used); returns the EMA of `disc` (or `disc`)"
+    # `max_batches`: stop each epoch's training after that many batches (speed measurements)
     dev = x.device
     g = torch.Generator().manual_seed(seed)
     fused = dev.type in ('cpu','cuda') or None # PyTorch's fused Adam where it has one, as `sgan_adam` takes it
@@ -38,7 +39,7 @@ def plain_sgan(disc, gen, x, y, lab_idxs, unl_idxs, epochs, lr=3e-3, bs=64, bs_l
         unl = unl_idxs[torch.randperm(len(unl_idxs), generator=g)][:nb*bs].view(nb, bs)
         n_pass = -(-nb*bs_labeled//len(lab_idxs))
         lab = torch.cat([lab_idxs[torch.randperm(len(lab_idxs), generator=g)] for _ in range(n_pass)])[:nb*bs_labeled].view(nb, bs_labeled)
-        for ub,lb in zip(unl.to(dev), lab.to(dev)):
+        for ub,lb in list(zip(unl.to(dev), lab.to(dev)))[:max_batches]:
             xu,xl,yl = x[ub],x[lb],y[lb]
             if aug: xu,xl = aug(torch.cat([xu, xl])).split([bs, bs_labeled])
             with torch.no_grad(): fake = gen.sample(bs)

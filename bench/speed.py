@@ -1,17 +1,20 @@
 """Training speed: `sgan_learner` + `fit_one_cycle` against the plain PyTorch loop of `bench/plain_sgan.py`.
 
 Both train the same default models on the same batch composition (bs unlabeled + bs labeled + bs generated images
-through the discriminator, then one generator step; the same random shifts of the real images, if the data have them),
-validate once per epoch, on the same device; the two are run alternately, `--reps` times each, and the best time of each
-counts. Also reports the training loader's throughput.
+through the discriminator, then one generator step; the same random shifts of the real images, if the data have them;
+the same Adam implementation), validate once per epoch, on the same device. The two are run alternately, `--reps` times
+each, and the best time of each counts: on a shared machine the best of several short runs is steadier than one long
+run. With `--batches N` each epoch stops training after N batches, then validates as usual. Also reports the training
+loader's throughput.
 
     .venv/bin/python bench/speed.py mnist            # 1 epoch of MNIST (1875 batches of 32+32) per run
+    .venv/bin/python bench/speed.py mnist --batches 600   # quicker: the first 600 batches, then validation
     .venv/bin/python bench/speed.py digits --epochs 20
 """
 import argparse, os, platform, sys, time
 from pathlib import Path
 import torch
-from fastai.vision.all import set_seed, TensorImage
+from fastai.vision.all import set_seed, TensorImage, Callback, CancelTrainException
 from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, loader_speed, RandomShift
 sys.path.insert(0, str(Path(__file__).parent))
 from plain_sgan import plain_sgan, accuracy, MNIST
@@ -20,16 +23,23 @@ def make_dls(task, device):
     return (SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device=device) if task=='digits' else
             SemiSupervisedDataLoaders.from_mnist(MNIST, n_labeled=100, seed=0, device=device))
 
-def run_fastai(dls, epochs):
+class StopTraining(Callback):
+    "End each epoch's training after `n` batches (validation still runs)"
+    order = 100
+    def __init__(self, n): self.n = n
+    def after_batch(self):
+        if self.training and self.iter+1>=self.n: raise CancelTrainException
+
+def run_fastai(dls, epochs, batches=None):
     set_seed(0)
-    learn = sgan_learner(dls)
+    learn = sgan_learner(dls, cbs=StopTraining(batches) if batches else None)
     if dls.device.type=='cuda': torch.cuda.synchronize()
     start = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)
     if dls.device.type=='cuda': torch.cuda.synchronize()
     return time.perf_counter()-start
 
-def run_plain(dls, epochs):
+def run_plain(dls, epochs, batches=None):
     set_seed(0)
     tds,vds = dls.train_ds,dls.valid_ds
     x = tds.x.float()/255 if tds.x.dtype==torch.uint8 else tds.x.float()
@@ -41,7 +51,7 @@ def run_plain(dls, epochs):
     if dls.device.type=='cuda': torch.cuda.synchronize()
     start = time.perf_counter()
     plain_sgan(disc, gen, x, tds.y, dls.labeled_idxs, dls.unlabeled_idxs, epochs, default_lr(x.shape[1:]), dls.train.bs, dls.train.bs_labeled,
-               on_epoch=lambda e,m,l: accuracy(m, xv, vds.y), aug=aug)
+               on_epoch=lambda e,m,l: accuracy(m, xv, vds.y), aug=aug, max_batches=batches)
     if dls.device.type=='cuda': torch.cuda.synchronize()
     return time.perf_counter()-start
 
@@ -49,21 +59,23 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('task', choices=['digits','mnist'])
     p.add_argument('--epochs', type=int, default=None, help='epochs per run; default 1 (mnist), 20 (digits)')
-    p.add_argument('--reps', type=int, default=2, help='runs of each, alternating')
+    p.add_argument('--reps', type=int, default=3, help='runs of each, alternating')
+    p.add_argument('--batches', type=int, default=None, help='training batches per epoch; default: all')
     p.add_argument('--device', default='cpu')
     a = p.parse_args()
     dev = torch.device(a.device)
     epochs = a.epochs or (1 if a.task=='mnist' else 20)
     dls = make_dls(a.task, dev)
+    batches = min(a.batches or len(dls.train), len(dls.train))
     gpu = torch.cuda.get_device_name(dev) if dev.type=='cuda' else None
-    print(f"{a.task}: {epochs} epoch(s) per run, {len(dls.train)} batches of {dls.train.bs}+{dls.train.bs_labeled} real "
+    print(f"{a.task}: {epochs} epoch(s) per run, {batches} of {len(dls.train)} batches of {dls.train.bs}+{dls.train.bs_labeled} real "
           f"+ {dls.train.bs} generated images; device {gpu or dev}; {platform.machine()} {os.cpu_count()} CPUs, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
-    n_img = epochs*len(dls.train)*(dls.train.bs+dls.train.bs_labeled)
+    n_img = epochs*batches*(dls.train.bs+dls.train.bs_labeled)
     times = {'fastai':[], 'plain':[]}
     for r in range(a.reps):
         for name,f in (('fastai',run_fastai), ('plain',run_plain)):
-            t = f(dls, epochs)
+            t = f(dls, epochs, batches)
             times[name].append(t)
             print(f"  run {r}: {name:6s} {t:6.1f}s  {n_img/t:8,.0f} real images/s", flush=True)
     best = {k:min(v) for k,v in times.items()}
