@@ -29,12 +29,16 @@ class SGANModel(Module):
         self.ema = pickle.loads(pickle.dumps(disc)).requires_grad_(False) if ema else None
         self.register_buffer('ema_steps', tensor(0))
         self.register_load_state_dict_post_hook(_forget_ema_steps)
-        self._ema_t = None
+        self._ema_t,self._ema_pairs = None,None
         # under DistributedDataParallel only the discriminator is DDP's: `SGANTrainer` syncs the generator itself
         self._ddp_params_and_buffers_to_ignore = [n for n,_ in chain(self.named_parameters(), self.named_buffers())
                                                   if n.startswith(('generator.','ema.'))]
 
     def forward(self, x): return (self.disc if self.training or self.ema is None else self.ema)(x)
+
+    def _apply(self, fn, *args, **kwargs):
+        self._ema_pairs = None # `to`, `cuda`, `half`... may replace the tensors `update_ema` keeps lists of
+        return super()._apply(fn, *args, **kwargs)
 
     @torch.no_grad()
     def update_ema(self, decay:float=0.999):
@@ -43,8 +47,12 @@ class SGANModel(Module):
         if getattr(self, '_ema_t', None) is None: self._ema_t = int(self.ema_steps) # read once: no device sync per batch
         t = self._ema_t
         d = min(decay, (1+t)/(10+t))
-        torch._foreach_lerp_(list(self.ema.parameters()), list(self.disc.parameters()), 1-d)
-        for e,b in zip(self.ema.buffers(), self.disc.buffers()): e.copy_(b)
+        if getattr(self, '_ema_pairs', None) is None: # the tensors, listed once (again after `to`, `cuda`, `float`...)
+            self._ema_pairs = ((list(self.ema.parameters()), list(self.disc.parameters())),
+                               (list(self.ema.buffers()), list(self.disc.buffers())))
+        (ep,dp),(eb,db) = self._ema_pairs
+        torch._foreach_lerp_(ep, dp, 1-d)
+        if eb: torch._foreach_copy_(eb, db)
         self.ema_steps += 1
         self._ema_t = t+1
 
@@ -149,7 +157,7 @@ class SGANTrainer(Callback):
         y,logits = self.yb[0],self.sgan_hooks.stored[1].float()
         gl = self.sgan_disc.gan_logit(logits)
         lab = y>=0
-        loss_lab = sup_loss(logits, y, self.sgan_disc.k)
+        loss_lab = self.loss_grad # fastai's `loss_func` (`SGANLoss`) just computed the supervised loss
         loss_unl = unsup_loss(gl[y==UNLABELED], gl[y==FAKE], self.smooth)
         self.learn.loss_grad = loss_lab + self.unl_weight*loss_unl
         if not torch.isfinite(self.loss_grad): self._diverged('discriminator', loss_lab=loss_lab, loss_unl=loss_unl)

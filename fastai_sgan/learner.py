@@ -259,7 +259,7 @@ def show_samples(self:Learner,
     for im,ax in zip(imgs, axs): show_image(im, ax=ax, cmap='Greys' if im.shape[0]==1 else None)
     for ax in axs: ax.axis('off')
 
-# %% ../nbs/05_learner.ipynb #783ea330
+# %% ../nbs/05_learner.ipynb #75465469
 def save_classifier(
     learn:Learner, # an `sgan_learner` or `supervised_learner`
     fname:str|Path, # file to write

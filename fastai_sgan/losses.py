@@ -25,9 +25,9 @@ def sup_loss(logits:Tensor, y:Tensor, k:int)->Tensor:
 # %% ../nbs/03_losses.ipynb #37d5a5d5
 def unsup_loss(real_logit:Tensor, fake_logit:Tensor, smooth:float=0.)->Tensor:
     "Real-vs-fake loss on the real/fake logits of real and generated images; real target `1-smooth`"
-    real = F.binary_cross_entropy_with_logits(real_logit, torch.full_like(real_logit, 1-smooth))
-    fake = F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit))
-    return (real + fake)/2
+    # binary cross-entropy of a logit `l` with target `t`: softplus(l) - t*l (no target tensors to build)
+    real = (F.softplus(real_logit) - (1-smooth)*real_logit).mean()
+    return (real + F.softplus(fake_logit).mean())/2
 
 # %% ../nbs/03_losses.ipynb #e965d5d5
 def feature_matching(real_feats:Tensor, fake_feats:Tensor, p:int=2)->Tensor:
