@@ -1,13 +1,13 @@
 """Training speed: `sgan_learner` + `fit_one_cycle` against the plain PyTorch loop of `bench/plain_sgan.py`.
 
-Both train the same default models on the same batch composition (bs unlabeled + bs labeled + bs generated images
+Both train the same default models on the same batch composition (bs unlabeled + bs_labeled labeled + bs generated images
 through the discriminator, then one generator step; the same random shifts of the real images, if the data have them;
 the same Adam implementation), validate once per epoch, on the same device. The two are run alternately, `--reps` times
 each, and the best time of each counts: on a shared machine the best of several runs is steadier than one run. With
 `--batches N` each epoch stops training after N batches, then validates as usual. Also reports the training loader's
 throughput.
 
-    .venv/bin/python bench/speed.py mnist            # 1 epoch of MNIST (1875 batches of 32+32) per run
+    .venv/bin/python bench/speed.py mnist            # 1 epoch of MNIST (1875 batches of 32+100) per run
     .venv/bin/python bench/speed.py mnist --batches 600   # quicker: the first 600 batches, then validation
     .venv/bin/python bench/speed.py digits --epochs 20
 """

@@ -55,13 +55,14 @@ def load_mnist(
 def from_mnist(cls:SemiSupervisedDataLoaders,
     path:str|Path=None, # IDX files, or fastai's `training`/`testing` folders; default: `untar_data(URLs.MNIST)`
     n_labeled:int=100, # labeled training digits, `n_labeled/10` per class
-    bs:int=32, # unlabeled items per training batch (and as many labeled ones)
+    bs:int=32, # unlabeled items per training batch
+    bs_labeled:int=100, # labeled items per training batch (all of MNIST-100's labels in each batch)
     shift:int=2, # train on images shifted by up to `shift` pixels (`RandomShift`); 0 for none
     batch_tfms:list=None, # more batch transforms
     **kwargs
 ):
     "MNIST with `n_labeled` labels, validated on the 10,000 test digits"
-    kwargs = dict(bs=bs, batch_tfms=L(RandomShift(shift) if shift else None)+L(batch_tfms), **kwargs)
+    kwargs = dict(bs=bs, bs_labeled=bs_labeled, batch_tfms=L(RandomShift(shift) if shift else None)+L(batch_tfms), **kwargs)
     if path is None: path = untar_data(URLs.MNIST)
     path = Path(path)
     if not path.is_dir(): raise ValueError(f"MNIST folder {path} does not exist.")
