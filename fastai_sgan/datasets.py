@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastai.vision.all import *
 from torchvision.datasets import MNIST
 from torchvision.datasets.utils import extract_archive
+import tempfile
 from .data import *
 
 # %% auto #0
@@ -44,8 +45,10 @@ def load_mnist(
         src,dst = _find_idx(path, name),raw/name
         if dst.exists() and dst.stat().st_mtime>=src.stat().st_mtime: continue
         raw.mkdir(parents=True, exist_ok=True)
-        if src.suffix=='.gz': extract_archive(str(src), str(raw))
-        else: shutil.copyfile(src, dst)
+        with tempfile.TemporaryDirectory(dir=raw) as tmp: # then an atomic move: a process running beside never reads half a file
+            if src.suffix=='.gz': extract_archive(str(src), tmp)
+            else: shutil.copyfile(src, Path(tmp)/name)
+            os.replace(Path(tmp)/name, dst)
     trn,tst = MNIST(root, train=True, download=False),MNIST(root, train=False, download=False)
     return trn.data,trn.targets,tst.data,tst.targets
 

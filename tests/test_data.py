@@ -191,3 +191,13 @@ def test_dblock_missing_labels_needs_masked_block(mnist_folder):
         SemiSupervisedDataLoaders.from_dblock(dblock, files, device='cpu', num_workers=0)
 
 from conftest import MNIST as MNIST_PATH
+
+def _load_in_cache(cache): return tuple(t.shape for t in load_mnist(MNIST_PATH, cache=cache))
+
+def test_load_mnist_processes_side_by_side(tmp_path):
+    "Processes decompressing into one empty cache at once each read whole files (benchmarks run seeds side by side)"
+    import multiprocessing as mp
+    with mp.get_context('spawn').Pool(3) as pool: shapes = pool.map(_load_in_cache, [tmp_path]*3)
+    assert all(s==((60000,28,28),(60000,),(10000,28,28),(10000,)) for s in shapes)
+    assert sorted(p.name for p in (tmp_path/'MNIST'/'raw').iterdir()) == sorted(
+        ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte'])
