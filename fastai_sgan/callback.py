@@ -9,7 +9,7 @@ from __future__ import annotations
 import pickle, warnings
 from itertools import chain
 from fastai.vision.all import *
-from .data import UNLABELED
+from .data import UNLABELED, SemiSupervisedDL
 from .models import *
 from .losses import *
 
@@ -147,22 +147,31 @@ class SGANTrainer(Callback):
 
     def before_batch(self):
         x,y = self.xb[0],self.yb[0]
-        self.sgan_n_fake = int((y==UNLABELED).sum())
+        self.sgan_unl,self.sgan_n_fake = self._unlabeled(y)
         with torch.no_grad(): fake = self.sgan_gen.sample(self.sgan_n_fake).to(x.dtype)
-        self.sgan_real = x[y==UNLABELED]
+        self.sgan_real,self.sgan_n_real = x[self.sgan_unl],len(x) # the generated images go after the real ones
         self.learn.xb = (torch.cat([x, fake]),)
         self.learn.yb = (torch.cat([y, y.new_full((self.sgan_n_fake,), FAKE)]),)
+
+    def _unlabeled(self, y):
+        "Where the unlabeled items of the batch targets `y` are (a slice or a mask), and how many"
+        dl = self.learn.dl
+        # `SemiSupervisedDL` puts its `bs` unlabeled items first: no need to read the mask on the host (a GPU sync)
+        if isinstance(dl, SemiSupervisedDL) and len(y)==dl.bs+dl.bs_labeled: return slice(0, dl.bs),dl.bs
+        unl = y==UNLABELED
+        return unl,int(unl.sum())
 
     def after_loss(self):
         y,logits = self.yb[0],self.sgan_hooks.stored[1].float()
         gl = self.sgan_disc.gan_logit(logits)
         lab = y>=0
         loss_lab = self.loss_grad # fastai's `loss_func` (`SGANLoss`) just computed the supervised loss
-        loss_unl = unsup_loss(gl[y==UNLABELED], gl[y==FAKE], self.smooth)
+        n = self.sgan_n_real
+        loss_unl = unsup_loss(gl[:n][self.sgan_unl], gl[n:], self.smooth)
         self.learn.loss_grad = loss_lab + self.unl_weight*loss_unl
         if not torch.isfinite(self.loss_grad): self._diverged('discriminator', loss_lab=loss_lab, loss_unl=loss_unl)
         self.learn.loss = self.loss_grad.detach().clone()
-        acc = (logits[lab, :self.sgan_disc.k].argmax(1)==y[lab]).float().mean() if lab.any() else logits.new_zeros(())
+        acc = ((logits[:, :self.sgan_disc.k].argmax(1)==y) & lab).sum()/lab.sum().clamp_min(1)
         self._log(loss_lab=loss_lab, loss_unl=loss_unl, acc_lab=acc)
 
     def _sync_hypers(self):

@@ -179,6 +179,8 @@ class SemiSupervisedDL(TensorDL):
         passes = [lab[torch.randperm(len(lab), generator=g)] if self.shuffle else lab
                   for _ in range(-(-n_lab//max(len(lab),1)))]
         labs = torch.cat(passes)[:n_lab] if passes else lab
+        if isinstance(self.dataset, TensorImageDataset): # indices on the data's device: one copy an epoch, not two a batch
+            unl,labs = unl.to(self.dataset.x.device),labs.to(self.dataset.x.device)
         return list(zip(unl.split(self.bs)[:nb], labs.split(self.bs_labeled)))
 
     def sample(self): return (b for i,b in enumerate(self._DataLoader__idxs) if i%self.num_workers==self.offs)

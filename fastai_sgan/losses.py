@@ -19,8 +19,9 @@ FAKE = -2 # target of a generated image inside a discriminator batch
 def sup_loss(logits:Tensor, y:Tensor, k:int)->Tensor:
     "Cross-entropy of the items whose target is a class (`y>=0`); 0 when there are none"
     lab = y>=0
-    if not lab.any(): return logits.new_zeros(())
-    return F.cross_entropy(logits[lab] if logits.shape[1]>k else logits[lab, :k], y[lab])
+    ce = F.cross_entropy(logits if logits.shape[1]>k else logits[:, :k], y.clamp_min(0), reduction='none')
+    # a masked mean, not `logits[lab]`: indexing by a mask makes the host wait for the GPU in every batch
+    return torch.where(lab, ce, 0.).sum()/lab.sum().clamp_min(1)
 
 # %% ../nbs/03_losses.ipynb #37d5a5d5
 def unsup_loss(real_logit:Tensor, fake_logit:Tensor, smooth:float=0.)->Tensor:
@@ -44,8 +45,8 @@ class SGANLoss(BaseLoss):
     "Cross-entropy over the K class logits, ignoring unlabeled (`UNLABELED`) and generated (`FAKE`) items"
     def __init__(self): super().__init__(nn.CrossEntropyLoss, flatten=False, is_2d=False)
     def __call__(self, inp, targ, **kwargs):
-        lab = targ>=0
-        if lab.all(): return super().__call__(inp, targ, **kwargs)
+        if self.reduction=='mean': return sup_loss(inp, targ, inp.shape[1]) # the mean over the labeled items, no host sync
+        if (targ>=0).all(): return super().__call__(inp, targ, **kwargs) # per item (`get_preds(with_loss=True)`)
         return sup_loss(inp, targ, inp.shape[1])
     def decodes(self, x): return x.argmax(dim=-1)
     def activation(self, x): return F.softmax(x, dim=-1)
