@@ -1,8 +1,8 @@
 """Training speed: `sgan_learner` + `fit_one_cycle` against the plain PyTorch loop of `bench/plain_sgan.py`.
 
 Both train the same default models on the same batch composition (bs unlabeled + bs_labeled labeled + bs generated images
-through the discriminator, then one generator step; the same random shifts of the real images, if the data have them;
-the same Adam implementation), validate once per epoch, on the same device. The two are run alternately, `--reps` times
+through the discriminator, then one generator step; the real images augmented by the dls's batch transforms in
+training mode; the same Adam implementation), validate once per epoch, on the same device. The two are run alternately, `--reps` times
 each, and the best time of each counts: on a shared machine the best of several runs is steadier than one run. With
 `--batches N` each epoch stops training after N batches, then validates as usual. Also reports the training loader's
 throughput.
@@ -14,8 +14,8 @@ throughput.
 import argparse, os, platform, sys, time
 from pathlib import Path
 import torch
-from fastai.vision.all import set_seed, TensorImage, Callback, CancelTrainException
-from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, loader_speed, RandomShift
+from fastai.vision.all import set_seed, TensorImage, Callback, CancelTrainException, Pipeline, IntToFloatTensor
+from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, loader_speed
 sys.path.insert(0, str(Path(__file__).parent))
 from plain_sgan import plain_sgan, accuracy, MNIST
 
@@ -46,8 +46,9 @@ def run_plain(dls, epochs, batches=None):
     xv = vds.x.float()/255 if vds.x.dtype==torch.uint8 else vds.x.float()
     disc,gen = default_models(x.shape[1:], dls.c)
     disc,gen = disc.to(dls.device),gen.to(dls.device)
-    shift = [t for t in dls.train.after_batch.fs if isinstance(t, RandomShift)] # the same augmentation as the dls
-    aug = (lambda xb: shift[0](TensorImage(xb), split_idx=0).as_subclass(torch.Tensor)) if shift else None
+    # the same augmentation as the dls: its batch transforms after `IntToFloatTensor` (affine, `RandomShift`), in training mode
+    augs = Pipeline([t for t in dls.train.after_batch.fs if not isinstance(t, IntToFloatTensor)], split_idx=0)
+    aug = (lambda xb: augs(TensorImage(xb)).as_subclass(torch.Tensor)) if len(augs.fs) else None
     if dls.device.type=='cuda': torch.cuda.synchronize()
     start = time.perf_counter()
     plain_sgan(disc, gen, x, tds.y, dls.labeled_idxs, dls.unlabeled_idxs, epochs, default_lr(x.shape[1:]), dls.train.bs, dls.train.bs_labeled,

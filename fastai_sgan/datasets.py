@@ -13,7 +13,7 @@ import tempfile
 from .data import *
 
 # %% auto #0
-__all__ = ['is_mnist_idx', 'load_mnist', 'load_digits', 'local_torchvision_mnist']
+__all__ = ['is_mnist_idx', 'load_mnist', 'digit_tfms', 'load_digits', 'local_torchvision_mnist']
 
 # %% ../nbs/01_datasets.ipynb #2348e0c1
 _mnist_files = dict(x_train='train-images-idx3-ubyte', y_train='train-labels-idx1-ubyte',
@@ -52,6 +52,19 @@ def load_mnist(
     trn,tst = MNIST(root, train=True, download=False),MNIST(root, train=False, download=False)
     return trn.data,trn.targets,tst.data,tst.targets
 
+# %% ../nbs/01_datasets.ipynb #538ff727
+def digit_tfms(
+    shift:int=2, # random shifts of up to `shift` pixels (`RandomShift`); 0 for none
+    max_rotate:float=20., # random rotations of up to `max_rotate` degrees; 0 for none
+    zoom:float=0.2, # random scaling by a factor between `1-zoom` and `1+zoom`; 0 for none
+)->L:
+    "Training batch transforms for digit images: one random affine transform (rotation, zoom) then `RandomShift`"
+    if not 0<=zoom<1: raise ValueError(f"zoom={zoom}: it must be in [0, 1).")
+    if shift<0 or max_rotate<0: raise ValueError(f"shift={shift}, max_rotate={max_rotate}: use values >= 0.")
+    aff = aug_transforms(do_flip=False, max_rotate=max_rotate, min_zoom=1-zoom, max_zoom=1+zoom, max_lighting=0.,
+                         max_warp=0., p_affine=1., pad_mode='zeros') if max_rotate or zoom else []
+    return L(aff) + L(RandomShift(shift) if shift else None)
+
 # %% ../nbs/01_datasets.ipynb #e84d14c8
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
@@ -61,11 +74,13 @@ def from_mnist(cls:SemiSupervisedDataLoaders,
     bs:int=32, # unlabeled items per training batch
     bs_labeled:int=100, # labeled items per training batch (all of MNIST-100's labels in each batch)
     shift:int=2, # train on images shifted by up to `shift` pixels (`RandomShift`); 0 for none
+    max_rotate:float=20., # and rotated by up to `max_rotate` degrees; 0 for none
+    zoom:float=0.2, # and scaled by a factor between `1-zoom` and `1+zoom`; 0 for none
     batch_tfms:list=None, # more batch transforms
     **kwargs
 ):
     "MNIST with `n_labeled` labels, validated on the 10,000 test digits"
-    kwargs = dict(bs=bs, bs_labeled=bs_labeled, batch_tfms=L(RandomShift(shift) if shift else None)+L(batch_tfms), **kwargs)
+    kwargs = dict(bs=bs, bs_labeled=bs_labeled, batch_tfms=digit_tfms(shift, max_rotate, zoom)+L(batch_tfms), **kwargs)
     if path is None: path = untar_data(URLs.MNIST)
     path = Path(path)
     if not path.is_dir(): raise ValueError(f"MNIST folder {path} does not exist.")
