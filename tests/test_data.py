@@ -44,7 +44,7 @@ def test_unbalanced_and_exclusive_pool(mnist):
 
 def test_mnist_masking_and_epoch(mnist):
     x,y,xt,yt = mnist
-    dls = SemiSupervisedDataLoaders.from_mnist(MNIST_PATH, n_labeled=100, bs=500, bs_labeled=50, shift=0, device='cpu')
+    dls = SemiSupervisedDataLoaders.from_mnist(MNIST_PATH, n_labeled=100, bs=500, bs_labeled=50, shift=0, max_rotate=0, zoom=0, device='cpu')
     assert len(dls.train)==120
     n = check_masking(dls, x[:,None].float()/255, y)
     assert n==120
@@ -201,3 +201,8 @@ def test_load_mnist_processes_side_by_side(tmp_path):
     assert all(s==((60000,28,28),(60000,),(10000,28,28),(10000,)) for s in shapes)
     assert sorted(p.name for p in (tmp_path/'MNIST'/'raw').iterdir()) == sorted(
         ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte'])
+
+def test_mnist_bad_augmentation():
+    "Impossible augmentation settings stop `from_mnist` with one clear message, before any data is read"
+    with pytest.raises(ValueError, match='zoom=1.0'): SemiSupervisedDataLoaders.from_mnist('/nonexistent', zoom=1.)
+    with pytest.raises(ValueError, match='max_rotate=-5'): SemiSupervisedDataLoaders.from_mnist('/nonexistent', max_rotate=-5)
