@@ -2,10 +2,10 @@
 
 Both train the same default models on the same batch composition (bs unlabeled + bs_labeled labeled + bs generated images
 through the discriminator, then one generator step; the real images augmented by the dls's batch transforms in
-training mode; the same Adam implementation), validate once per epoch, on the same device. The two are run alternately, `--reps` times
-each, and the best time of each counts: on a shared machine the best of several runs is steadier than one run. With
-`--batches N` each epoch stops training after N batches, then validates as usual. Also reports the training loader's
-throughput.
+training mode; the same Adam implementation), validate once per epoch, on the same device. The two are run
+alternately, `--reps` times each, and the best time of each counts: on a shared machine the best of several runs is
+steadier than one run. With `--batches N` each epoch stops training after N batches, then validates as usual. Also
+reports the training loader's throughput.
 
     .venv/bin/python bench/speed.py mnist            # 1 epoch of MNIST (1875 batches of 32+100) per run
     .venv/bin/python bench/speed.py mnist --batches 600   # quicker: the first 600 batches, then validation
