@@ -5,19 +5,22 @@ through the discriminator, then one generator step; the real images augmented by
 training mode; the same Adam implementation), validate once per epoch, on the same device. The two are run
 alternately, `--reps` times each, and the best time of each counts: on a shared machine the best of several runs is
 steadier than one run. With `--batches N` each epoch stops training after N batches, then validates as usual. Also
-reports the training loader's throughput.
+reports the training loader's throughput, and fastai's own cost per batch: `Learner` + `fit_one_cycle` with its
+default callbacks on a one-layer model and ready-made batches, against a plain loop doing the same steps; that cost
+does not depend on the model, so on small models it caps the ratio.
 
     .venv/bin/python bench/speed.py mnist            # 1 epoch of MNIST (1875 batches of 32+100) per run
     .venv/bin/python bench/speed.py mnist --batches 600   # quicker: the first 600 batches, then validation
     .venv/bin/python bench/speed.py digits --epochs 20
 """
-import argparse, os, platform, sys, time
+import argparse, itertools, os, platform, sys, time
 from pathlib import Path
 import torch
-from fastai.vision.all import set_seed, TensorImage, Callback, CancelTrainException, Pipeline, IntToFloatTensor
-from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, loader_speed
+from fastai.vision.all import (set_seed, TensorImage, Callback, CancelTrainException, Pipeline, IntToFloatTensor, Learner,
+                               DataLoaders, MSELossFlat)
+from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, loader_speed, sgan_adam
 sys.path.insert(0, str(Path(__file__).parent))
-from plain_sgan import plain_sgan, accuracy, MNIST
+from plain_sgan import plain_sgan, accuracy, one_cycle, MNIST
 
 def make_dls(task, device):
     return (SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device=device) if task=='digits' else
@@ -56,6 +59,35 @@ def run_plain(dls, epochs, batches=None):
     if dls.device.type=='cuda': torch.cuda.synchronize()
     return time.perf_counter()-start
 
+class ReadyBatches:
+    "A loader of `n` times the batch `b`: no cost of its own"
+    def __init__(self, n, b): self.n,self.b = n,b
+    def __len__(self): return self.n
+    def __iter__(self): return itertools.repeat(self.b, self.n)
+
+def fastai_floor(n=2000, reps=3):
+    "Seconds a batch of `Learner` + `fit_one_cycle` and of a plain loop (Adam, `OneCycleLR`) training a 4→1 linear model"
+    b = (torch.randn(8, 4), torch.randn(8, 1))
+    def fastai():
+        learn = Learner(DataLoaders(ReadyBatches(n, b), ReadyBatches(1, b)), torch.nn.Linear(4, 1), loss_func=MSELossFlat(),
+                        opt_func=sgan_adam)
+        start = time.perf_counter()
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, 1e-3)
+        return (time.perf_counter()-start)/n
+    def plain():
+        m = torch.nn.Linear(4, 1)
+        opt = torch.optim.Adam(m.parameters(), 1e-3, betas=(0.5, 0.999), fused=True)
+        sched = one_cycle(opt, 1e-3, n)
+        start = time.perf_counter()
+        for _ in range(n):
+            loss = torch.nn.functional.mse_loss(m(b[0]), b[1])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        return (time.perf_counter()-start)/n
+    return min(fastai() for _ in range(reps)),min(plain() for _ in range(reps))
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('task', choices=['digits','mnist'])
@@ -83,5 +115,10 @@ def main():
     print(f"sgan_learner + fit_one_cycle: {n_img/best['fastai']:,.0f} images/s; plain PyTorch loop: {n_img/best['plain']:,.0f} "
           f"images/s; ratio (fastai/plain) {best['plain']/best['fastai']:.3f}")
     print(f"training loader alone: {loader_speed(dls.train):,.0f} images/s")
+    ff,fp = fastai_floor()
+    per_batch = best['plain']/(epochs*batches)
+    print(f"fastai's own cost (Learner + fit_one_cycle, its default callbacks, a 4→1 linear model on ready-made batches): "
+          f"{ff*1e3:.2f} ms a batch against {fp*1e3:.2f} ms in a plain loop; at the plain loop's {per_batch*1e3:.1f} ms a "
+          f"batch here, that difference alone caps the ratio at {per_batch/(per_batch+ff-fp):.3f}")
 
 if __name__=='__main__': main()
