@@ -25,10 +25,9 @@ def default_models(
 )->tuple:
     "Discriminator and generator suited to images of `shape`"
     c,h,w = shape
-    if c==1 and h*w<=28*28:
-        if h*w==28*28: return mlp_discriminator(h*w, k, fake=fake),mlp_generator(tuple(shape), nz) # Salimans' MNIST models
-        # smaller images: a smaller MLP with less noise (both measured better on 8×8 digits)
-        disc = mlp_discriminator(h*w, k, sizes=(500,250,250), noise_in=0.15, noise_hidden=0.3, fake=fake)
+    if c==1 and h*w<=28*28: # Salimans' MLPs with less noise (measured better in short runs), smaller below 28×28
+        sizes = (1000,500,250,250,250) if h*w>=28*28 else (500,250,250)
+        disc = mlp_discriminator(h*w, k, sizes=sizes, noise_in=0.15, noise_hidden=0.3, fake=fake)
         return disc,mlp_generator(tuple(shape), nz)
     if (h,w) in ((28,28),(32,32)): return conv_discriminator(c, k, fake=fake),conv_generator(tuple(shape), nz)
     raise ValueError(f"No default models for {c}×{h}×{w} images: pass `discriminator` and `generator` "
