@@ -22,7 +22,7 @@ def test_train_digits(tmp_path):
     assert sorted(o.name for o in out.iterdir())==['history.csv','history.png','results.json','samples','sgan.pkl','sgan_weights.pth']
     res = json.loads((out/'results.json').read_text())
     assert res['dataset']=='digits' and res['n_labeled']==50 and res['epochs']==4 and res['n_test']==500
-    assert res['lr']==pytest.approx(3e-3) # `default_lr` of 8×8 digits
+    assert res['lr']==pytest.approx(1e-2) # `default_lr` of grey images up to 28×28 with the MLP
     assert res['sgan']['accuracy']>0.5 and res['supervised']['accuracy']>0.2  # chance is 0.1
     assert res['gain']==pytest.approx(res['sgan']['accuracy']-res['supervised']['accuracy'])
     hist = pd.read_csv(out/'history.csv')
