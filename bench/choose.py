@@ -1,0 +1,89 @@
+"""Choose settings without the test set: train on part of the training images, measure on the rest of them.
+
+The held-out part comes from the training images only (a seeded split, the same every run): MNIST's 60,000 training
+digits split 50,000 / 10,000, the digits bench's 1,297 training images split 997 / 300. The test sets that
+`bench/accuracy.py` reports are never read. Each run is `sgan_learner` (or, with `--baseline`, `supervised_learner`)
++ `fit_one_cycle`, with the defaults unless an option changes them; the accuracy printed is the final epoch's.
+
+    .venv/bin/python bench/choose.py mnist --seeds 0 1                       # the defaults, 10 epochs
+    .venv/bin/python bench/choose.py mnist --noise 0.1 0.2 --seeds 0 1        # another noise level in the default MLP
+    .venv/bin/python bench/choose.py mnist --lr 2e-2 --kw n_gen=2 --kw smooth=0.1
+    .venv/bin/python bench/choose.py digits --noise 0.15 0.3 --lr 1e-2 --seeds 0 1 2 3 4 5   # 60 epochs
+"""
+import argparse, ast, json, math, os, platform, time
+from pathlib import Path
+import numpy as np, torch, torch.nn as nn
+from fastai.vision.all import set_seed
+from fastai_sgan.all import (SemiSupervisedDataLoaders, GaussianNoise, default_models, digit_tfms, load_digits, load_mnist,
+                             mlp_discriminator, sgan_learner, supervised_learner)
+
+MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
+
+def split(task, data=None):
+    "Training images and labels of `task`, split into a training part and a held-out part (seeded)"
+    x,y,_,_ = load_mnist(data or MNIST) if task=='mnist' else load_digits(500, 0)
+    n_out = 10_000 if task=='mnist' else 300
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(123))
+    return x[idx[n_out:]],y[idx[n_out:]],x[idx[:n_out]],y[idx[:n_out]]
+
+def make_dls(task, parts, seed, device):
+    "The loaders `from_mnist` / `from_digits` would make, on the split `parts`"
+    kw = dict(n_labeled=100, bs=32, bs_labeled=100, batch_tfms=digit_tfms()) if task=='mnist' else dict(n_labeled=50, bs=32)
+    return SemiSupervisedDataLoaders.from_tensors(*parts, seed=seed, device=device, **kw)
+
+def discriminator(dls, noise=None):
+    "The MLP of `default_models` for `dls` with the Gaussian noise levels `noise` (input, hidden); `None` without `noise`"
+    if noise is None: return None # the learner builds its default models
+    shape = dls.train_ds.x.shape[1:]
+    with torch.random.fork_rng(): d,_ = default_models(shape, dls.c) # only to read its layer sizes: no random draws used
+    sizes = tuple(m.out_features for m in d.body.modules() if isinstance(m, nn.Linear))
+    if not any(isinstance(m, GaussianNoise) for m in d.modules()):
+        raise SystemExit("--noise: the default discriminator for these images has no Gaussian noise.")
+    return mlp_discriminator(math.prod(shape), dls.c, sizes=sizes, noise_in=noise[0], noise_hidden=noise[1])
+
+def kw_arg(s):
+    "`name=value` → `(name, value)`, the value read as a Python literal when it is one"
+    if '=' not in s: raise argparse.ArgumentTypeError(f"{s!r}: write name=value, e.g. n_gen=2")
+    k,v = s.split('=', 1)
+    try: v = ast.literal_eval(v)
+    except (ValueError, SyntaxError): pass
+    return k,v
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('task', choices=['digits','mnist'])
+    p.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds (the labeled subset, weights, batches)')
+    p.add_argument('--epochs', type=int, default=None, help='default: 60 for digits, 10 for mnist')
+    p.add_argument('--lr', type=float, default=None, help="peak lr of fit_one_cycle; default: the learner's")
+    p.add_argument('--noise', type=float, nargs=2, default=None, metavar=('INPUT','HIDDEN'),
+                   help="Gaussian noise of the default MLP discriminator; default: default_models' levels")
+    p.add_argument('--kw', type=kw_arg, action='append', default=[], metavar='NAME=VALUE',
+                   help='more arguments of sgan_learner / supervised_learner, e.g. --kw n_gen=2 (repeat the option)')
+    p.add_argument('--baseline', action='store_true', help='supervised_learner instead of sgan_learner')
+    p.add_argument('--data', default=None, help='MNIST IDX folder (default: ../shared/data/mnist)')
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--json', default=None, help='also write the results to this file')
+    a = p.parse_args()
+    epochs = a.epochs or (60 if a.task=='digits' else 10)
+    parts = split(a.task, a.data)
+    kind = 'supervised' if a.baseline else 'sgan'
+    print(f"{a.task}: {len(parts[0])} training / {len(parts[2])} held-out images (all from the training set), {kind}, "
+          f"{epochs} epochs, lr {a.lr or 'default'}, noise {a.noise or 'default'}, {dict(a.kw) or ''} seeds {a.seeds}; "
+          f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}", flush=True)
+    accs,secs = [],[]
+    for seed in a.seeds:
+        set_seed(seed)
+        dls = make_dls(a.task, parts, seed, a.device)
+        kw = dict(a.kw, discriminator=discriminator(dls, a.noise), **({'lr': a.lr} if a.lr else {}))
+        learn = (supervised_learner if a.baseline else sgan_learner)(dls, **kw)
+        start = time.perf_counter()
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)
+        secs.append(time.perf_counter()-start)
+        with learn.no_bar(): accs.append(float(learn.validate()[1]))
+        print(f"  seed {seed}: held-out accuracy {accs[-1]:.4f}  {secs[-1]:.1f}s", flush=True)
+    print(f"{kind} mean {100*np.mean(accs):.2f}% ± {100*np.std(accs):.2f}  ({', '.join(f'{100*x:.2f}' for x in accs)})")
+    if a.json:
+        Path(a.json).write_text(json.dumps(dict(task=a.task, kind=kind, epochs=epochs, lr=a.lr, noise=a.noise, kw=dict(a.kw),
+                                                seeds=a.seeds, accuracy=accs, seconds=secs), indent=1))
+
+if __name__=='__main__': main()

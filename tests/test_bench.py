@@ -1,0 +1,62 @@
+"`bench/choose.py`: the held-out part comes from the training images only, and the script runs end to end"
+import importlib.util, json, subprocess, sys
+from pathlib import Path
+import pytest, torch
+from fastai_sgan.all import GaussianNoise, default_models, load_digits, mlp_discriminator
+from fastai_sgan.data import UNLABELED
+
+BENCH = Path(__file__).resolve().parents[1]/'bench'
+
+def _choose():
+    spec = importlib.util.spec_from_file_location('choose', BENCH/'choose.py')
+    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+    return m
+
+def test_split_digits_never_reads_the_test_set():
+    ch = _choose()
+    xt,yt,xv,yv = ch.split('digits')
+    x,_,x_test,_ = load_digits(500, 0)
+    assert (len(xt),len(xv))==(997,300)
+    rows = lambda a: {tuple(r.flatten().tolist()) for r in a}
+    assert rows(xt)|rows(xv) <= rows(x)  # both parts from the bench's training digits ...
+    assert not rows(xv) & rows(x_test)   # ... the held-out part is not the bench's test set
+    assert torch.equal(ch.split('digits')[2], xv)  # the same split every run
+
+def test_split_mnist(mnist):
+    ch = _choose()
+    xt,yt,xv,yv = ch.split('mnist')
+    assert (len(xt),len(xv))==(50_000,10_000)
+    dls = ch.make_dls('mnist', (xt,yt,xv,yv), 0, 'cpu')
+    assert dls.train.bs==32 and dls.train.bs_labeled==100
+    assert len(dls.labeled_idxs)==100 and (dls.train_ds.y[dls.labeled_idxs]!=UNLABELED).all()
+
+def test_discriminator_noise():
+    ch = _choose()
+    dls = ch.make_dls('digits', ch.split('digits'), 0, 'cpu')
+    assert ch.discriminator(dls) is None  # the learner's own defaults
+    torch.manual_seed(0)
+    d = ch.discriminator(dls, (0.05, 0.4))
+    assert [m.sigma for m in d.modules() if isinstance(m, GaussianNoise)]==[0.05, 0.4, 0.4, 0.4]
+    ref,_ = default_models((1,8,8), 10)
+    assert [p.shape for p in d.parameters()]==[p.shape for p in ref.parameters()]
+    # reading the default sizes draws no random numbers: the same weights as building that MLP directly
+    torch.manual_seed(0)
+    e = mlp_discriminator(64, 10, sizes=(500,250,250), noise_in=0.05, noise_hidden=0.4)
+    assert all(torch.equal(a, b) for a,b in zip(d.state_dict().values(), e.state_dict().values()))
+
+def test_kw_arg():
+    ch = _choose()
+    assert ch.kw_arg('n_gen=2')==('n_gen', 2) and ch.kw_arg("gen_loss=ns")==('gen_loss', 'ns')
+    with pytest.raises(Exception, match='name=value'): ch.kw_arg('n_gen')
+
+def test_choose_runs(tmp_path):
+    out = tmp_path/'r.json'
+    r = subprocess.run([sys.executable, str(BENCH/'choose.py'), 'digits', '--epochs', '3', '--seeds', '0', '1',
+                        '--noise', '0.15', '0.3', '--kw', 'n_gen=1', '--json', str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode==0, r.stderr
+    assert '997 training / 300 held-out' in r.stdout and 'sgan mean' in r.stdout
+    res = json.loads(out.read_text())
+    assert res['seeds']==[0,1] and res['noise']==[0.15,0.3] and res['kw']=={'n_gen':1} and len(res['accuracy'])==2
+    assert all(a>0.2 for a in res['accuracy'])  # chance is 0.1
+    r = subprocess.run([sys.executable, str(BENCH/'choose.py'), 'digits', '--kw', 'n_gen'], capture_output=True, text=True)
+    assert r.returncode==2 and 'name=value' in r.stderr
