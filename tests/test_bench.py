@@ -1,9 +1,10 @@
 "`bench/choose.py`: the held-out part comes from the training images only, and the script runs end to end"
-import importlib.util, json, subprocess, sys
+import importlib.util, inspect, json, subprocess, sys
 from pathlib import Path
 import pytest, torch
 from fastai_sgan.all import GaussianNoise, default_models, load_digits, mlp_discriminator
-from fastai_sgan.data import UNLABELED
+from fastai_sgan.data import UNLABELED, SemiSupervisedDataLoaders
+from conftest import MNIST
 
 BENCH = Path(__file__).resolve().parents[1]/'bench'
 
@@ -27,7 +28,10 @@ def test_split_mnist(mnist):
     xt,yt,xv,yv = ch.split('mnist')
     assert (len(xt),len(xv))==(50_000,10_000)
     dls = ch.make_dls('mnist', (xt,yt,xv,yv), 0, 'cpu')
-    assert dls.train.bs==32 and dls.train.bs_labeled==100
+    defaults = inspect.signature(SemiSupervisedDataLoaders.from_mnist).parameters  # the split runs as the bench does
+    assert dls.train.bs==defaults['bs'].default and dls.train.bs_labeled==defaults['bs_labeled'].default
+    assert [type(t).__name__ for t in dls.train.after_batch.fs]==[type(t).__name__ for t in
+            SemiSupervisedDataLoaders.from_mnist(MNIST, seed=0).train.after_batch.fs]
     assert len(dls.labeled_idxs)==100 and (dls.train_ds.y[dls.labeled_idxs]!=UNLABELED).all()
 
 def test_discriminator_noise():
