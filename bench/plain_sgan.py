@@ -22,9 +22,9 @@ def one_cycle(opt, lr, total, pct_start=0.25, div=25., div_final=1e5, mom=0.5):
         final_div_factor=div_final/div, anneal_strategy='cos', cycle_momentum=False) if total else None
 
 def plain_sgan(disc, gen, x, y, lab_idxs, unl_idxs, epochs, lr=3e-3, bs=64, bs_labeled=64, sched='one_cycle',
-               ema_decay=0.999, seed=0, on_epoch=None, aug=None, ent=0., max_batches=None):
+               ema_decay=0.999, seed=0, on_epoch=None, aug=None, ent=0., max_batches=None, n_gen=1):
     "Train `disc` and `gen` on images `x` (labels `y`, only `lab_idxs` used); returns the EMA of `disc` (or `disc`)"
-    # `max_batches`: stop each epoch's training after that many batches (speed measurements)
+    # `max_batches`: stop each epoch's training after that many batches (speed measurements); `n_gen`: generator steps a batch
     dev = x.device
     g = torch.Generator().manual_seed(seed)
     fused = dev.type in ('cpu','cuda') or None # PyTorch's fused Adam where it has one, as `sgan_adam` takes it
@@ -58,12 +58,13 @@ def plain_sgan(disc, gen, x, y, lab_idxs, unl_idxs, epochs, lr=3e-3, bs=64, bs_l
                 d = min(ema_decay, (1+step)/(10+step))
                 with torch.no_grad():
                     for e,p in zip(ema.parameters(), disc.parameters()): e.lerp_(p, 1-d)
-            with torch.no_grad(): real_feats = disc.logits(xu)[1]
-            fake_feats = disc.logits(gen.sample(bs))[1]
-            loss_gen = (real_feats.mean(0)-fake_feats.mean(0)).pow(2).mean()
-            opt_g.zero_grad()
-            loss_gen.backward(inputs=[p for p in gen.parameters() if p.requires_grad])
-            opt_g.step()
+            for _ in range(n_gen):
+                with torch.no_grad(): real_feats = disc.logits(xu)[1]
+                fake_feats = disc.logits(gen.sample(bs))[1]
+                loss_gen = (real_feats.mean(0)-fake_feats.mean(0)).pow(2).mean()
+                opt_g.zero_grad()
+                loss_gen.backward(inputs=[p for p in gen.parameters() if p.requires_grad])
+                opt_g.step()
             for s in scheds: s.step()
             step += 1
         if on_epoch: on_epoch(epoch, ema if ema is not None else disc, dict(loss_lab=loss_lab.item(), loss_unl=loss_unl.item(), loss_gen=loss_gen.item()))

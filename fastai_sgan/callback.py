@@ -1,4 +1,4 @@
-"""One discriminator step and one generator step in each training batch, both driven by `fit_one_cycle`
+"""One discriminator step and `n_gen` generator steps in each training batch, all driven by `fit_one_cycle`
 
 Docs: https://fastai-sgan.github.io/fastai_sgan/callback.html.md"""
 
@@ -119,6 +119,7 @@ class SGANTrainer(Callback):
     ):
         if gen_loss not in ('fm','ns'): raise ValueError(f"gen_loss={gen_loss!r}: use 'fm' or 'ns'.")
         if fm_p not in (1,2): raise ValueError(f"fm_p={fm_p!r}: use 1 or 2.")
+        if not (isinstance(n_gen, int) and n_gen>=1): raise ValueError(f"n_gen={n_gen!r}: use a whole number of generator steps per batch, at least 1.")
         store_attr()
         self.sgan_means = {}
         self.metrics = [SGANPart(self, p) for p in ('loss_lab','loss_unl','loss_gen','acc_lab')]

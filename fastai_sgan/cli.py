@@ -185,7 +185,7 @@ def sgan_train(
     save_classifier(learn, out/'sgan_weights.pth')
     res = dict(dataset=dataset, data=str(data) if data else None, n_labeled=dls.n_labeled, n_train=len(dls.train_ds),
                n_test=len(dls.valid_ds), image_shape=list(shape), classes=[str(v) for v in dls.vocab], epochs=epochs,
-               lr=learn.lr, bs=dls.train.bs, arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=precision,
+               lr=learn.lr, n_gen=learn.sgan_trainer.n_gen, bs=dls.train.bs, arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=precision,
                sgan=dict(accuracy=acc, seconds=secs))
     if not no_baseline:
         set_seed(seed)

@@ -13,8 +13,8 @@ from .losses import *
 from .callback import *
 
 # %% auto #0
-__all__ = ['default_models', 'default_lr', 'sgan_adam', 'SGANLearner', 'sgan_learner', 'LabeledOnly', 'supervised_learner',
-           'save_classifier', 'load_classifier']
+__all__ = ['default_models', 'default_lr', 'default_n_gen', 'sgan_adam', 'SGANLearner', 'sgan_learner', 'LabeledOnly',
+           'supervised_learner', 'save_classifier', 'load_classifier']
 
 # %% ../nbs/05_learner.ipynb #a42ecdf5
 def default_models(
@@ -34,14 +34,26 @@ def default_models(
                      f"(e.g. body_discriminator(resnet18) and a generator of that size), or resize the images.")
 
 # %% ../nbs/05_learner.ipynb #62a926e9
+def _is_mlp(disc:nn.Module=None)->bool:
+    "Whether `disc` has no convolutions (`None`: the MLP of `default_models`)"
+    return disc is None or not any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
+
 def default_lr(
     shape:tuple, # shape of one image `(C,H,W)`
     disc:nn.Module=None, # the discriminator; `None`: the one `default_models` makes
 )->float:
     "Learning rate `sgan_learner` uses by default (the peak of `fit_one_cycle`) for images of `shape`"
     c,h,w = shape
-    mlp = disc is None or not any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
-    return 1e-2 if mlp and c==1 and h*w<=28*28 else 3e-3
+    return 1e-2 if _is_mlp(disc) and c==1 and h*w<=28*28 else 3e-3
+
+# %% ../nbs/05_learner.ipynb #07e3d3d7
+def default_n_gen(
+    shape:tuple, # shape of one image `(C,H,W)`
+    disc:nn.Module=None, # the discriminator; `None`: the one `default_models` makes
+)->int:
+    "Generator steps a batch `sgan_learner` takes by default for images of `shape`"
+    c,h,w = shape
+    return 2 if _is_mlp(disc) and c==1 and (h,w)==(28,28) else 1
 
 # %% ../nbs/05_learner.ipynb #2307c3c8
 def _check_models(dls, disc, gen=None):
@@ -187,7 +199,7 @@ def sgan_learner(
     wn_init:bool=False, # data-dependent initialization of the weight-normed layers (`init_wn_`)
     ema:bool=True, # validate and predict with an EMA of the discriminator's weights
     ema_decay:float=0.999, # decay of that EMA
-    n_gen:int=1, # generator steps per batch
+    n_gen:int=None, # generator steps per batch; `None`: `default_n_gen`
     gen_lr_mult:float=1., # generator lr = lr × `gen_lr_mult`
     gen_loss:str='fm', # 'fm' (feature matching) or 'ns' (non-saturating)
     fm_p:int=2, # feature matching with mean squared (2) or absolute (1) difference
@@ -208,6 +220,7 @@ def sgan_learner(
         discriminator,generator = ifnone(discriminator, d),ifnone(generator, g)
     _check_models(dls, discriminator, generator)
     if lr is None: lr = default_lr(shape, discriminator)
+    if n_gen is None: n_gen = default_n_gen(shape, discriminator)
     if wn_init: _init_from_data(dls, discriminator, generator)
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, gen_loss=gen_loss, fm_p=fm_p, smooth=smooth, ema_decay=ema_decay)
     return SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr,

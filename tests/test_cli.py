@@ -23,6 +23,7 @@ def test_train_digits(tmp_path):
     res = json.loads((out/'results.json').read_text())
     assert res['dataset']=='digits' and res['n_labeled']==50 and res['epochs']==4 and res['n_test']==500
     assert res['lr']==pytest.approx(1e-2) # `default_lr` of grey images up to 28×28 with the MLP
+    assert res['n_gen']==1 # `default_n_gen` of 8×8 images
     assert res['sgan']['accuracy']>0.5 and res['supervised']['accuracy']>0.2  # chance is 0.1
     assert res['gain']==pytest.approx(res['sgan']['accuracy']-res['supervised']['accuracy'])
     hist = pd.read_csv(out/'history.csv')
@@ -49,6 +50,7 @@ def test_train_folder_csv_no_baseline(mnist_folder, tmp_path):
     res = json.loads((out/'results.json').read_text())
     assert 'supervised' not in res and res['n_test']==50 and res['image_shape']==[1,28,28]
     assert res['lr']==pytest.approx(1e-2) # `default_lr` of 28×28 grey images with the MLP
+    assert res['n_gen']==2 # `default_n_gen` of 28×28 grey images with the MLP
     assert 0<res['n_labeled']<200
 
 def test_train_folder(mnist_folder, tmp_path):

@@ -79,6 +79,8 @@ def test_bad_models(digits):
         supervised_learner(digits, discriminator=mlp_discriminator(64, 5))
     with pytest.raises(ValueError, match="use 'implicit'"): sgan_learner(digits, fake='both')
     with pytest.raises(ValueError, match="gen_loss"): sgan_learner(digits, gen_loss='wgan')
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match="n_gen"): sgan_learner(digits, n_gen=bad)
     with pytest.raises(ValueError, match='cannot take images'):
         sgan_learner(digits, discriminator=mlp_discriminator(784, 10))
 
