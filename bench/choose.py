@@ -9,6 +9,8 @@ digits split 50,000 / 10,000, the digits bench's 1,297 training images split 997
     .venv/bin/python bench/choose.py mnist --noise 0.1 0.2 --seeds 0 1        # another noise level in the default MLP
     .venv/bin/python bench/choose.py mnist --lr 2e-2 --kw n_gen=2 --kw smooth=0.1
     .venv/bin/python bench/choose.py digits --noise 0.15 0.3 --lr 1e-2 --seeds 0 1 2 3 4 5   # 60 epochs
+    .venv/bin/python bench/choose.py mnist --epochs 50 --bs 256 --noise 0.3 0.5   # a longer run with bigger batches
+    .venv/bin/python bench/choose.py mnist --aug 2 0 0         # shifts only: digit_tfms(2, 0, 0)
 """
 import argparse, ast, json, math, os, platform, time
 from pathlib import Path
@@ -26,9 +28,9 @@ def split(task, data=None):
     idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(123))
     return x[idx[n_out:]],y[idx[n_out:]],x[idx[:n_out]],y[idx[:n_out]]
 
-def make_dls(task, parts, seed, device):
-    "The loaders `from_mnist` / `from_digits` would make, on the split `parts`"
-    kw = dict(n_labeled=100, bs=32, bs_labeled=100, batch_tfms=digit_tfms()) if task=='mnist' else dict(n_labeled=50, bs=32)
+def make_dls(task, parts, seed, device, bs=32, aug=None):
+    "The loaders `from_mnist` / `from_digits` would make, on the split `parts` (`bs` unlabeled images a batch, MNIST's `digit_tfms(*aug)`)"
+    kw = dict(n_labeled=100, bs=bs, bs_labeled=100, batch_tfms=digit_tfms(*(aug or ()))) if task=='mnist' else dict(n_labeled=50, bs=bs)
     return SemiSupervisedDataLoaders.from_tensors(*parts, seed=seed, device=device, **kw)
 
 def discriminator(dls, noise=None):
@@ -54,6 +56,9 @@ def main():
     p.add_argument('task', choices=['digits','mnist'])
     p.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds (the labeled subset, weights, batches)')
     p.add_argument('--epochs', type=int, default=None, help='default: 60 for digits, 10 for mnist')
+    p.add_argument('--bs', type=int, default=32, help='unlabeled images per batch (default: the loaders\' 32)')
+    p.add_argument('--aug', type=float, nargs=3, default=None, metavar=('SHIFT','ROTATE','ZOOM'),
+                   help="MNIST's training augmentation, digit_tfms(shift, max_rotate, zoom); default: digit_tfms()'s")
     p.add_argument('--lr', type=float, default=None, help="peak lr of fit_one_cycle; default: the learner's")
     p.add_argument('--noise', type=float, nargs=2, default=None, metavar=('INPUT','HIDDEN'),
                    help="Gaussian noise of the default MLP discriminator; default: default_models' levels")
@@ -68,12 +73,12 @@ def main():
     parts = split(a.task, a.data)
     kind = 'supervised' if a.baseline else 'sgan'
     print(f"{a.task}: {len(parts[0])} training / {len(parts[2])} held-out images (all from the training set), {kind}, "
-          f"{epochs} epochs, lr {a.lr or 'default'}, noise {a.noise or 'default'}, {dict(a.kw) or ''} seeds {a.seeds}; "
+          f"{epochs} epochs, batches of {a.bs}, augmentation {a.aug or 'default'}, lr {a.lr or 'default'}, noise {a.noise or 'default'}, {dict(a.kw) or ''} seeds {a.seeds}; "
           f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}", flush=True)
     accs,secs = [],[]
     for seed in a.seeds:
         set_seed(seed)
-        dls = make_dls(a.task, parts, seed, a.device)
+        dls = make_dls(a.task, parts, seed, a.device, a.bs, a.aug and (int(a.aug[0]), *a.aug[1:]))
         kw = dict(a.kw, discriminator=discriminator(dls, a.noise), **({'lr': a.lr} if a.lr else {}))
         learn = (supervised_learner if a.baseline else sgan_learner)(dls, **kw)
         start = time.perf_counter()
@@ -83,7 +88,7 @@ def main():
         print(f"  seed {seed}: held-out accuracy {accs[-1]:.4f}  {secs[-1]:.1f}s", flush=True)
     print(f"{kind} mean {100*np.mean(accs):.2f}% ± {100*np.std(accs):.2f}  ({', '.join(f'{100*x:.2f}' for x in accs)})")
     if a.json:
-        Path(a.json).write_text(json.dumps(dict(task=a.task, kind=kind, epochs=epochs, lr=a.lr, noise=a.noise, kw=dict(a.kw),
+        Path(a.json).write_text(json.dumps(dict(task=a.task, kind=kind, epochs=epochs, bs=a.bs, aug=a.aug, lr=a.lr, noise=a.noise, kw=dict(a.kw),
                                                 seeds=a.seeds, accuracy=accs, seconds=secs), indent=1))
 
 if __name__=='__main__': main()
