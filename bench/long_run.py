@@ -7,6 +7,7 @@ Writes `history.csv` (fastai's `CSVLogger`: the recorder's values each epoch) an
     python bench/long_run.py --device cuda --epochs 100                 # 600 batches of 100+100 per epoch
     python bench/long_run.py --device cuda --epochs 100 --bs 32        # the CPU default batch (1875 batches per epoch)
     python bench/long_run.py --device cuda --epochs 100 --noise 0.3 0.5   # Salimans' noise levels in the MLP
+    python bench/long_run.py --device cpu --epochs 100 --bs 256 --aug 2 0 0   # shifts only (Salimans' augmentation)
 """
 import argparse, json, os, platform, time
 from pathlib import Path
@@ -38,25 +39,28 @@ def main():
     p.add_argument('--lr', type=float, default=None, help="peak lr of fit_one_cycle; default: the learner's")
     p.add_argument('--noise', type=float, nargs=2, default=None, metavar=('INPUT','HIDDEN'),
                    help="Gaussian noise of Salimans' MLP discriminator (his: 0.3 0.5); default: default_models' levels")
+    p.add_argument('--aug', type=float, nargs=3, default=None, metavar=('SHIFT','ROTATE','ZOOM'),
+                   help="from_mnist's shift, max_rotate, zoom (`digit_tfms`); default: from_mnist's (2 20 0.2)")
     p.add_argument('--device', default='cuda')
     p.add_argument('--data', default=str(MNIST))
     p.add_argument('--out', default='bench/out/long_run')
     a = p.parse_args()
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     set_seed(a.seed)
-    dls = SemiSupervisedDataLoaders.from_mnist(a.data, n_labeled=100, bs=a.bs, bs_labeled=a.bs_labeled, seed=a.seed, device=a.device)
+    aug = dict(zip(('shift','max_rotate','zoom'), (int(a.aug[0]),*a.aug[1:]))) if a.aug else {}
+    dls = SemiSupervisedDataLoaders.from_mnist(a.data, n_labeled=100, bs=a.bs, bs_labeled=a.bs_labeled, seed=a.seed, device=a.device, **aug)
     log = EpochLog()
     disc = mlp_discriminator(noise_in=a.noise[0], noise_hidden=a.noise[1]) if a.noise else None
     learn = sgan_learner(dls, discriminator=disc, lr=a.lr, cbs=[log, CSVLogger(out/'history.csv')])
     dev = torch.device(a.device)
     name = torch.cuda.get_device_name(dev) if dev.type=='cuda' else platform.processor() or platform.machine()
-    print(f"MNIST-100, seed {a.seed}: {a.epochs} epochs of fit_one_cycle (lr {learn.lr}, noise {a.noise or 'default'}), {len(dls.train)} batches of "
+    print(f"MNIST-100, seed {a.seed}: {a.epochs} epochs of fit_one_cycle (lr {learn.lr}, noise {a.noise or 'default'}, aug {a.aug or 'default'}), {len(dls.train)} batches of "
           f"{a.bs}+{a.bs_labeled} per epoch; device {name}; {os.cpu_count()} CPUs; torch {torch.__version__}", flush=True)
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(a.epochs)
     if dev.type=='cuda': torch.cuda.synchronize()
     secs = time.perf_counter()-log.start
     acc = log.rows[-1]['accuracy']
-    res = dict(seed=a.seed, epochs=a.epochs, bs=a.bs, bs_labeled=a.bs_labeled, lr=learn.lr, noise=a.noise, device=name, accuracy=acc, error=1-acc,
+    res = dict(seed=a.seed, epochs=a.epochs, bs=a.bs, bs_labeled=a.bs_labeled, lr=learn.lr, noise=a.noise, aug=a.aug, device=name, accuracy=acc, error=1-acc,
                secs=secs, secs_per_epoch=secs/a.epochs, epoch_to_99=log.t_target and log.t_target[0], secs_to_99=log.t_target and log.t_target[1])
     (out/'result.json').write_text(json.dumps(res, indent=1))
     print(f"final epoch: test accuracy {100*acc:.2f}% (error {100*(1-acc):.2f}%), {secs:.0f}s ({secs/a.epochs:.2f}s/epoch); "
