@@ -103,8 +103,10 @@ def _device(name):
     return d
 
 # %% ../nbs/09_cli.ipynb #ab5ae3e4
-def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size):
+def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size, aug=None):
     "The `SemiSupervisedDataLoaders` the command line asks for (a `ValueError` if it cannot be built)"
+    aug = {k:v for k,v in (aug or {}).items() if v is not None}
+    if aug and dataset!='mnist': raise ValueError("--shift, --max-rotate and --zoom apply to --dataset mnist only.")
     kw = dict(seed=seed, device=device)
     if n_labeled is not None: kw['n_labeled'] = n_labeled
     if bs is not None: kw['bs'] = bs
@@ -116,7 +118,7 @@ def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size):
     if dataset=='mnist':
         if size: raise ValueError("--size applies to --dataset folder only.")
         if data is not None and not Path(data).exists(): raise ValueError(f"--data {data} does not exist.")
-        return SemiSupervisedDataLoaders.from_mnist(data, **kw)
+        return SemiSupervisedDataLoaders.from_mnist(data, **aug, **kw)
     if data is None: raise ValueError("--dataset folder needs --data PATH: a folder with train/ and valid/, or a CSV file.")
     path = Path(data)
     if not path.exists(): raise ValueError(f"--data {data} does not exist.")
@@ -154,6 +156,9 @@ def sgan_train(
     device:str=None, # `cpu`, `cuda`, `cuda:1`, ...; default: a GPU if there is one
     precision:str='fp32', # `fp32`, `bf16` or `fp16` (mixed precision)
     size:int=None, # --dataset folder: resize the images to `size`×`size`
+    shift:int=None, # --dataset mnist: shift training images by up to `shift` pixels (default 2; 0 for none)
+    max_rotate:float=None, # --dataset mnist: rotate them by up to `max_rotate` degrees (default 20; 0 for none)
+    zoom:float=None, # --dataset mnist: scale them by 1-`zoom` to 1+`zoom` (default 0.2; 0 for none)
     no_baseline:store_true=False, # skip the supervised-only baseline
     out:str='sgan_out', # folder of the outputs
 ):
@@ -168,7 +173,7 @@ def sgan_train(
         if Path(out).exists() and not Path(out).is_dir(): raise ValueError(f"--out {out} is a file: give a folder.")
         if arch not in _ARCHS: _arch_fn(arch)
         dev = _device(device)
-        dls = _sgan_dls(dataset, data, n_labeled, bs, seed, dev, size)
+        dls = _sgan_dls(dataset, data, n_labeled, bs, seed, dev, size, dict(shift=shift, max_rotate=max_rotate, zoom=zoom))
         shape = tuple(dls.one_batch()[0].shape[1:])
         set_seed(seed)
         disc,gen = _models(arch, shape, dls.c, fake)
@@ -185,7 +190,8 @@ def sgan_train(
     save_classifier(learn, out/'sgan_weights.pth')
     res = dict(dataset=dataset, data=str(data) if data else None, n_labeled=dls.n_labeled, n_train=len(dls.train_ds),
                n_test=len(dls.valid_ds), image_shape=list(shape), classes=[str(v) for v in dls.vocab], epochs=epochs,
-               lr=learn.lr, n_gen=learn.sgan_trainer.n_gen, bs=dls.train.bs, arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=precision,
+               lr=learn.lr, n_gen=learn.sgan_trainer.n_gen, bs=dls.train.bs,
+               augmentation=[type(t).__name__ for t in dls.train.after_batch.fs if isinstance(t, RandTransform)], arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=precision,
                sgan=dict(accuracy=acc, seconds=secs))
     if not no_baseline:
         set_seed(seed)

@@ -75,18 +75,32 @@ def test_train_folder(mnist_folder, tmp_path):
     (('--lr','-1'), '--lr'),
     (('--device','cuda:7'), '--device'),
     (('--bs','100000'), 'bs='),
+    (('--zoom','0.1'), 'mnist only'),
+    (('--dataset','mnist','--zoom','1.5'), 'zoom=1.5'),
+    (('--dataset','mnist','--shift','-1'), 'shift=-1'),
 ])
 def test_train_bad_args(tmp_path, capsys, args, msg):
     "In-process (a subprocess per case is slow): exit status 2, one line on stderr, nothing written"
     from fastai_sgan.cli import sgan_train
     out = tmp_path/'bad'
     kw = {a[2:].replace('-','_'): v for a,v in zip(args[::2], args[1::2])}
-    kw = {k: (v if k in ('dataset','data','fake','arch','precision','device') else float(v) if k=='lr' else int(v)) for k,v in kw.items()}
+    kw = {k: (v if k in ('dataset','data','fake','arch','precision','device') else float(v) if k in ('lr','zoom','max_rotate') else int(v)) for k,v in kw.items()}
     with pytest.raises(SystemExit) as e: sgan_train(out=str(out), **kw)
     err = capsys.readouterr().err
     assert e.value.code==2 and msg in err, (args, err)
     assert len(err.strip().splitlines())==1
     assert not out.exists()
+
+@pytest.mark.parametrize('args,aug', [((), ['Rotate','RandomShift']), (('--max-rotate','0','--zoom','0'), ['RandomShift']),
+                                      (('--shift','0','--max-rotate','0','--zoom','0'), [])])
+def test_train_mnist_augmentation(mnist_folder, tmp_path, args, aug):
+    "`--dataset mnist` on fastai's MNIST layout; `--shift`, `--max-rotate` and `--zoom` choose the training transforms"
+    out = tmp_path/'mnist'
+    r = run('--dataset', 'mnist', '--data', str(mnist_folder), '--n-labeled', '50', '--epochs', '1', '--bs', '16',
+            '--no-baseline', '--out', str(out), *args)
+    assert r.returncode==0, r.stderr
+    res = json.loads((out/'results.json').read_text())
+    assert res['dataset']=='mnist' and res['n_labeled']==50 and res['n_train']==200 and res['augmentation']==aug
 
 def test_train_bad_args_subprocess(tmp_path):
     out = tmp_path/'bad'
