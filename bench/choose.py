@@ -11,26 +11,37 @@ digits split 50,000 / 10,000, the digits bench's 1,297 training images split 997
     .venv/bin/python bench/choose.py digits --noise 0.15 0.3 --lr 1e-2 --seeds 0 1 2 3 4 5   # 60 epochs
     .venv/bin/python bench/choose.py mnist --epochs 50 --bs 256 --noise 0.3 0.5   # a longer run with bigger batches
     .venv/bin/python bench/choose.py mnist --aug 2 0 0         # shifts only: digit_tfms(2, 0, 0)
+    .venv/bin/python bench/choose.py mnist --labels-of 4 --confused 5   # the 100 labels of from_mnist(seed=4), most confused pairs
 """
 import argparse, ast, json, math, os, platform, time
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
-from fastai.vision.all import set_seed
-from fastai_sgan.all import (SemiSupervisedDataLoaders, GaussianNoise, default_models, digit_tfms, load_digits, load_mnist,
-                             mlp_discriminator, sgan_learner, supervised_learner)
+from fastai.vision.all import set_seed, ClassificationInterpretation
+from fastai_sgan.all import (SemiSupervisedDataLoaders, GaussianNoise, UNLABELED, default_models, digit_tfms, label_subset, load_digits,
+                             load_mnist, mlp_discriminator, sgan_learner, supervised_learner)
 
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
 
-def split(task, data=None):
+def split(task, data=None, labels_of=None):
     "Training images and labels of `task`, split into a training part and a held-out part (seeded)"
     x,y,_,_ = load_mnist(data or MNIST) if task=='mnist' else load_digits(500, 0)
     n_out = 10_000 if task=='mnist' else 300
     idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(123))
-    return x[idx[n_out:]],y[idx[n_out:]],x[idx[:n_out]],y[idx[:n_out]]
+    if labels_of is None: return x[idx[n_out:]],y[idx[n_out:]],x[idx[:n_out]],y[idx[:n_out]]
+    # the labeled images of the full-data run of seed `labels_of`, kept in the training part as its only labels
+    lab = label_subset(y, N_LABELED[task], seed=labels_of)
+    idx = idx[~torch.isin(idx, lab)]
+    trn = torch.cat([idx[n_out:], lab])
+    ytrn = torch.full((len(trn),), UNLABELED, dtype=y.dtype)
+    ytrn[-len(lab):] = y[lab]
+    return x[trn],ytrn,x[idx[:n_out]],y[idx[:n_out]]
+
+N_LABELED = dict(mnist=100, digits=50)
 
 def make_dls(task, parts, seed, device, bs=32, aug=None):
     "The loaders `from_mnist` / `from_digits` would make, on the split `parts` (`bs` unlabeled images a batch, MNIST's `digit_tfms(*aug)`)"
-    kw = dict(n_labeled=100, bs=bs, bs_labeled=100, batch_tfms=digit_tfms(*(aug or ()))) if task=='mnist' else dict(n_labeled=50, bs=bs)
+    kw = dict(n_labeled=N_LABELED[task], bs=bs)
+    if task=='mnist': kw.update(bs_labeled=100, batch_tfms=digit_tfms(*(aug or ())))
     return SemiSupervisedDataLoaders.from_tensors(*parts, seed=seed, device=device, **kw)
 
 def discriminator(dls, noise=None):
@@ -66,14 +77,19 @@ def main():
                    help='more arguments of sgan_learner / supervised_learner, e.g. --kw n_gen=2 (repeat the option)')
     p.add_argument('--baseline', action='store_true', help='supervised_learner instead of sgan_learner')
     p.add_argument('--data', default=None, help='MNIST IDX folder (default: ../shared/data/mnist)')
+    p.add_argument('--labels-of', type=int, default=None, metavar='SEED',
+                   help='label the training part with the images the full-data run of SEED labels (from_mnist / from_digits '
+                        'with seed=SEED), to study that run without its test set; the held-out part never holds them')
+    p.add_argument('--confused', type=int, default=0, metavar='N', help='also print the N most confused pairs (held-out)')
     p.add_argument('--device', default='cpu')
     p.add_argument('--json', default=None, help='also write the results to this file')
     a = p.parse_args()
     epochs = a.epochs or (60 if a.task=='digits' else 10)
-    parts = split(a.task, a.data)
+    parts = split(a.task, a.data, a.labels_of)
     kind = 'supervised' if a.baseline else 'sgan'
     print(f"{a.task}: {len(parts[0])} training / {len(parts[2])} held-out images (all from the training set), {kind}, "
-          f"{epochs} epochs, batches of {a.bs}, augmentation {a.aug or 'default'}, lr {a.lr or 'default'}, noise {a.noise or 'default'}, {dict(a.kw) or ''} seeds {a.seeds}; "
+          f"{epochs} epochs, batches of {a.bs}, augmentation {a.aug or 'default'}, lr {a.lr or 'default'}, noise {a.noise or 'default'}, {dict(a.kw) or ''} seeds {a.seeds}"
+          f"{'' if a.labels_of is None else f', the labels of seed {a.labels_of}'}; "
           f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}", flush=True)
     accs,secs = [],[]
     for seed in a.seeds:
@@ -86,9 +102,11 @@ def main():
         secs.append(time.perf_counter()-start)
         with learn.no_bar(): accs.append(float(learn.validate()[1]))
         print(f"  seed {seed}: held-out accuracy {accs[-1]:.4f}  {secs[-1]:.1f}s", flush=True)
+        if a.confused:
+            with learn.no_bar(): print('  most confused (true, predicted, count):', ClassificationInterpretation.from_learner(learn).most_confused()[:a.confused], flush=True)
     print(f"{kind} mean {100*np.mean(accs):.2f}% ± {100*np.std(accs):.2f}  ({', '.join(f'{100*x:.2f}' for x in accs)})")
     if a.json:
         Path(a.json).write_text(json.dumps(dict(task=a.task, kind=kind, epochs=epochs, bs=a.bs, aug=a.aug, lr=a.lr, noise=a.noise, kw=dict(a.kw),
-                                                seeds=a.seeds, accuracy=accs, seconds=secs), indent=1))
+                                                seeds=a.seeds, labels_of=a.labels_of, accuracy=accs, seconds=secs), indent=1))
 
 if __name__=='__main__': main()

@@ -34,6 +34,21 @@ def test_split_mnist(mnist):
             SemiSupervisedDataLoaders.from_mnist(MNIST, seed=0).train.after_batch.fs]
     assert len(dls.labeled_idxs)==100 and (dls.train_ds.y[dls.labeled_idxs]!=UNLABELED).all()
 
+@pytest.mark.parametrize('task', ['digits','mnist'])
+def test_split_labels_of(task, mnist):
+    "`--labels-of S`: the training part's only labels are the images the full-data run of seed S labels"
+    ch = _choose()
+    xt,yt,xv,yv = ch.split(task, labels_of=3)
+    full = SemiSupervisedDataLoaders.from_digits(seed=3) if task=='digits' else SemiSupervisedDataLoaders.from_mnist(MNIST, seed=3)
+    lab_x,lab_y = full.train_ds.x[full.labeled_idxs],full.train_ds.y[full.labeled_idxs]
+    assert len(xv)==(300 if task=='digits' else 10_000) and len(xt)+len(xv)==len(full.train_ds)
+    dls = ch.make_dls(task, (xt,yt,xv,yv), 0, 'cpu')  # a different seed for the loaders: the labels stay those of seed 3
+    assert torch.equal(dls.train_ds.x[dls.labeled_idxs].float(), lab_x.float()) and torch.equal(dls.train_ds.y[dls.labeled_idxs], lab_y)
+    assert int((yt!=UNLABELED).sum())==len(lab_x)
+    rows = lambda a: {r.tobytes() for r in a.flatten(1).float().numpy()}
+    assert not rows(xv) & rows(lab_x)  # the held-out part never holds a labeled image
+    assert rows(xt)|rows(xv) <= rows(full.train_ds.x)  # and nothing from the test set
+
 def test_discriminator_noise():
     ch = _choose()
     dls = ch.make_dls('digits', ch.split('digits'), 0, 'cpu')
