@@ -71,9 +71,10 @@ def test_kw_arg():
 def test_choose_runs(tmp_path):
     out = tmp_path/'r.json'
     r = subprocess.run([sys.executable, str(BENCH/'choose.py'), 'digits', '--epochs', '3', '--seeds', '0', '1',
-                        '--noise', '0.15', '0.3', '--kw', 'n_gen=1', '--json', str(out)], capture_output=True, text=True, timeout=300)
+                        '--noise', '0.15', '0.3', '--kw', 'n_gen=1', '--confused', '2', '--json', str(out)], capture_output=True, text=True, timeout=300)
     assert r.returncode==0, r.stderr
     assert '997 training / 300 held-out' in r.stdout and 'sgan mean' in r.stdout
+    assert r.stdout.count('most confused (true, predicted, count): [(')==2  # one list of pairs a seed
     res = json.loads(out.read_text())
     assert res['seeds']==[0,1] and res['noise']==[0.15,0.3] and res['kw']=={'n_gen':1} and len(res['accuracy'])==2
     assert all(a>0.2 for a in res['accuracy'])  # chance is 0.1
