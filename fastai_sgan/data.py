@@ -10,7 +10,8 @@ from fastai.vision.all import *
 
 # %% auto #0
 __all__ = ['UNLABELED', 'UNLABELED_NAME', 'is_missing', 'MaskedCategorize', 'MaskedCategoryBlock', 'label_subset',
-           'TensorImageDataset', 'TensorDL', 'SemiSupervisedDL', 'SemiSupervisedDataLoaders', 'RandomShift']
+           'TensorImageDataset', 'TensorDL', 'SemiSupervisedDL', 'SemiSupervisedDataLoaders', 'RandomShift',
+           'read_images']
 
 # %% ../nbs/00_data.ipynb #e675d44d
 UNLABELED = -1 # target of a training item whose label is hidden or missing
@@ -359,9 +360,16 @@ class RandomShift(RandTransform):
         return retain_type(windows[torch.arange(n, device=t.device), :, d[0], d[1]], x)
 
 # %% ../nbs/00_data.ipynb #47b09981
+def _test_item(o, vds):
+    "A test image for the in-memory dataset `vds`: a tensor as it is, an image file or PIL image read like `vds`'s images"
+    if not isinstance(o, (str, Path, Image.Image)): return _to_tensor(o, 'test item')
+    im = o if isinstance(o, Image.Image) else load_image(o)
+    t = image2tensor(im.convert('L' if vds.x.shape[1]==1 else 'RGB'))
+    return t if vds.x.dtype==torch.uint8 else t.to(vds.x.dtype)/255
+
 @patch
 def test_dl(self:SemiSupervisedDataLoaders,
-    test_items, # images: `[N,H,W]`/`[N,C,H,W]` tensor or list of `[H,W]`/`[C,H,W]` tensors (in-memory data), else fastai's items
+    test_items, # in-memory data: a `[N,H,W]`/`[N,C,H,W]` tensor or a list of image tensors, files or PIL images; else fastai's items
     rm_type_tfms=None, # passed to fastai's `test_dl` for other data
     with_labels:bool=False, # passed to fastai's `test_dl` for other data
     **kwargs
@@ -370,8 +378,9 @@ def test_dl(self:SemiSupervisedDataLoaders,
     vds = self.valid_ds
     if not isinstance(vds, TensorImageDataset):
         return DataLoaders.test_dl(self, test_items, rm_type_tfms=rm_type_tfms, with_labels=with_labels, **kwargs)
-    x = _check_images(torch.stack([_to_tensor(o, 'test item') for o in test_items]) if is_listy(test_items) else test_items, 'test_items')
-    if x.shape[1:]!=vds.x.shape[1:]: raise ValueError(f"Test images have shape {tuple(x.shape[1:])}, the data {tuple(vds.x.shape[1:])}.")
+    x = _check_images(torch.stack([_test_item(o, vds) for o in test_items]) if is_listy(test_items) else test_items, 'test_items')
+    if x.shape[1:]!=vds.x.shape[1:]:
+        raise ValueError(f"Test images have shape {tuple(x.shape[1:])}, the data {tuple(vds.x.shape[1:])}: resize them.")
     if x.dtype!=vds.x.dtype: raise ValueError(f"Test images are {x.dtype}, the data {vds.x.dtype}: convert them.")
     ds = TensorImageDataset(x, torch.full((len(x),), UNLABELED, dtype=torch.long), vds.vocab)
     return self.valid.new(ds.to(vds.x.device), **kwargs)
@@ -397,6 +406,50 @@ def _img_cls(fn):
     "`PILImageBW` for a grey image file, else `PILImage`"
     with Image.open(fn) as im: return PILImageBW if im.mode in ('1','L','LA','I','I;16','F') else PILImage
 
+def _read_image(fn, mode): return np.asarray(load_image(fn, mode=mode))
+
+# %% ../nbs/00_data.ipynb #a56c5fa8
+def read_images(
+    files:list, # image files, all of one size
+    img_cls:type=PILImage, # `PILImage` (read as RGB) or `PILImageBW` (grey)
+    n_workers:int=None, # processes reading them; default `defaults.cpus` for 2,000 files or more, else 0 (this process)
+)->Tensor:
+    "The image files `files` as one uint8 tensor `[N,C,H,W]`"
+    files = L(files)
+    if not files: raise ValueError("No image files to read.")
+    if n_workers is None: n_workers = defaults.cpus if len(files)>=2000 else 0
+    arrs = parallel(_read_image, files, mode=img_cls._open_args['mode'], n_workers=n_workers,
+                    chunksize=max(1, len(files)//(4*max(n_workers,1))))
+    bad = first(i for i,a in enumerate(arrs) if a.shape!=arrs[0].shape)
+    if bad is not None:
+        size = lambda a: f"{a.shape[1]}×{a.shape[0]}"
+        raise ValueError(f"The images differ in size: {files[0]} is {size(arrs[0])}, {files[bad]} is {size(arrs[bad])}. "
+                         f"Resize them (e.g. `item_tfms=Resize(size)`).")
+    x = torch.from_numpy(np.stack(arrs))
+    return x[:,None] if x.ndim==3 else x.permute(0,3,1,2).contiguous()
+
+# %% ../nbs/00_data.ipynb #481f103a
+def _use_memory(in_memory, item_tfms, max_memory, fn, n, img_cls):
+    "Whether to read `n` images like `fn` into memory: `in_memory`, or if `None`, no `item_tfms` and at most `max_memory` bytes"
+    if in_memory and item_tfms is not None:
+        raise ValueError("in_memory=True reads each image once, so item_tfms cannot run per item: "
+                         "drop item_tfms (resize the files beforehand) or pass in_memory=False.")
+    if in_memory is not None: return in_memory
+    if item_tfms is not None: return False
+    with Image.open(fn) as im: return n*im.size[0]*im.size[1]*(1 if img_cls._open_args['mode']=='L' else 3)<=max_memory
+
+def _from_image_files(cls, files, labels, valid_files, valid_labels, img_cls, batch_tfms=None, **kwargs):
+    "`cls.from_tensors` of the image files read into memory; labels are class names, missing (`is_missing`) where unknown"
+    vocab = CategoryMap(L(labels, use_list=True).filter(lambda o: not is_missing(o)), sort=True)
+    if not vocab: raise ValueError("No item has a label: a semi-supervised model needs some labeled items.")
+    def ids(fs, ls):
+        bad = first((f,o) for f,o in zip(fs, ls) if not is_missing(o) and o not in vocab.o2i)
+        if bad: raise ValueError(f"{bad[0]}: its class {bad[1]!r} has no training image (training classes: {list(vocab)}).")
+        return tensor([UNLABELED if is_missing(o) else vocab.o2i[o] for o in ls]).long()
+    y,valid_y = ids(files, labels),ids(valid_files, valid_labels)
+    x = read_images(L(files)+L(valid_files), img_cls)
+    return cls.from_tensors(x[:len(files)], y, x[len(files):], valid_y, vocab=list(vocab), batch_tfms=batch_tfms, **kwargs)
+
 # %% ../nbs/00_data.ipynb #21200a2f
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
@@ -408,6 +461,8 @@ def from_folder(cls:SemiSupervisedDataLoaders,
     item_tfms:list=None, # item transforms (e.g. `Resize`)
     batch_tfms:list=None, # batch transforms
     img_cls:type=None, # `PILImage` or `PILImageBW`; default from the first image
+    in_memory:bool=None, # read the images into memory once (`read_images`); `None`: if no `item_tfms` and they fit in `max_memory`
+    max_memory:int=2**30, # bytes the images may take in memory when `in_memory` is `None`
     **kwargs
 ):
     "Create from ImageNet-style folders: `train/<class>/*` and `valid/<class>/*`"
@@ -421,7 +476,11 @@ def from_folder(cls:SemiSupervisedDataLoaders,
     def get_y(f):
         parts = f.relative_to(path).parts
         return None if len(parts)<3 or parts[1]==unlabeled else parts[1]
-    dblock = DataBlock(blocks=(ImageBlock(ifnone(img_cls, _img_cls(files[0]))), MaskedCategoryBlock),
+    img_cls = ifnone(img_cls, _img_cls(files[0]))
+    if _use_memory(in_memory, item_tfms, max_memory, files[0], len(files), img_cls):
+        trn,val = [files[s] for s in splits]
+        return _from_image_files(cls, trn, trn.map(get_y), val, val.map(get_y), img_cls, batch_tfms, path=path, **kwargs)
+    dblock = DataBlock(blocks=(ImageBlock(img_cls), MaskedCategoryBlock),
                        get_y=get_y, splitter=lambda o: splits, item_tfms=item_tfms, batch_tfms=batch_tfms)
     return cls.from_dblock(dblock, files, path=path, **kwargs)
 
@@ -441,6 +500,8 @@ def from_df(cls:SemiSupervisedDataLoaders,
     item_tfms:list=None, # item transforms (e.g. `Resize`)
     batch_tfms:list=None, # batch transforms
     img_cls:type=None, # `PILImage` or `PILImageBW`; default from the first image
+    in_memory:bool=None, # read the images into memory once (`read_images`); `None`: if no `item_tfms` and they fit in `max_memory`
+    max_memory:int=2**30, # bytes the images may take in memory when `in_memory` is `None`
     **kwargs
 ):
     "Create from a `DataFrame` of file names and labels, some of them missing"
@@ -459,7 +520,13 @@ def from_df(cls:SemiSupervisedDataLoaders,
         valid_idx = np.random.default_rng(split_seed).permutation(lab_rows)[:int(valid_pct*len(lab_rows))]
     pref = (Path(path)/folder if folder else Path(path))
     reader = ColReader(fn_col, pref=f'{pref}{os.path.sep}', suff=suff)
-    dblock = DataBlock(blocks=(ImageBlock(ifnone(img_cls, _img_cls(reader(df.iloc[0])))), MaskedCategoryBlock),
+    img_cls = ifnone(img_cls, _img_cls(reader(df.iloc[0])))
+    if _use_memory(in_memory, item_tfms, max_memory, reader(df.iloc[0]), len(df), img_cls):
+        trn,val = IndexSplitter(valid_idx)(df)
+        fns,labels = L(reader(df.iloc[i]) for i in range(len(df))),col(label_col).values
+        return _from_image_files(cls, fns[trn], [labels[i] for i in trn], fns[val], [labels[i] for i in val], img_cls,
+                                 batch_tfms, path=path, **kwargs)
+    dblock = DataBlock(blocks=(ImageBlock(img_cls), MaskedCategoryBlock),
                        get_x=reader, get_y=ColReader(label_col), splitter=IndexSplitter(valid_idx),
                        item_tfms=item_tfms, batch_tfms=batch_tfms)
     return cls.from_dblock(dblock, df, path=path, **kwargs)

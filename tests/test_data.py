@@ -86,10 +86,41 @@ def test_folder(mnist_folder):
     check_masking(dls, imgs, labels)
     assert labels[dls.labeled_idxs].bincount().tolist()==[3]*10
 
+def test_folder_in_memory_matches_files(mnist_folder, mnist):
+    "MNIST's PNG layout read into memory: the real digits and labels, the same labeled subset and batches as from the files"
+    from fastai_sgan.data import TensorImageDataset, read_images
+    mem = SemiSupervisedDataLoaders.from_mnist(mnist_folder, n_labeled=30, bs=16, shift=0, max_rotate=0, zoom=0, device='cpu')
+    fil = SemiSupervisedDataLoaders.from_mnist(mnist_folder, n_labeled=30, bs=16, shift=0, max_rotate=0, zoom=0, device='cpu',
+                                               in_memory=False, num_workers=0)
+    assert isinstance(mem.train_ds, TensorImageDataset) and not isinstance(fil.train_ds, TensorImageDataset)
+    assert mem.vocab==fil.vocab==[str(i) for i in range(10)]
+    assert torch.equal(mem.labeled_idxs, fil.labeled_idxs)
+    x,y,xt,yt = mnist
+    files = get_image_files(mnist_folder, folders=['training'])
+    ids = [int(f.stem) for f in files]
+    assert torch.equal(mem.train_ds.x[:,0], x[ids]) and torch.equal(mem.train_ds.y, y[ids])
+    assert torch.equal(mem.train_ds.x, read_images(files, PILImageBW, n_workers=2)) # the same in worker processes
+    assert torch.equal(torch.cat([b for _,b in mem.valid]), torch.cat([b for _,b in fil.valid]))
+    assert torch.equal(torch.cat([a for a,_ in mem.valid]), torch.cat([a for a,_ in fil.valid]))
+
+def test_folder_sizes_and_labels(tmp_path, mnist_folder):
+    "Bad folders for reading into memory: one clear message each"
+    import shutil
+    from PIL import Image
+    root = tmp_path/'data'; shutil.copytree(mnist_folder, root)
+    f = next((root/'training'/'3').glob('*.png'))
+    Image.open(f).resize((30,30)).save(f)
+    with pytest.raises(ValueError, match='differ in size.*Resize'):
+        SemiSupervisedDataLoaders.from_folder(root, train='training', valid='testing', device='cpu')
+    f.unlink()
+    (root/'testing'/'x').mkdir(); shutil.copy(next((root/'testing'/'3').glob('*.png')), root/'testing'/'x'/'a.png')
+    with pytest.raises(ValueError, match="class 'x' has no training image"):
+        SemiSupervisedDataLoaders.from_folder(root, train='training', valid='testing', device='cpu')
+
 def test_folder_workers(mnist_folder):
     "Worker processes split the batches without repeating or losing any"
     dls = SemiSupervisedDataLoaders.from_folder(mnist_folder, train='training', valid='testing', n_labeled=10, bs=20,
-                                                device='cpu', num_workers=2)
+                                                device='cpu', num_workers=2, in_memory=False)
     assert sum(1 for _ in dls.train)==10
 
 def test_folder_unlabeled_dir(mnist_folder, tmp_path):

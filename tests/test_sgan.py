@@ -100,3 +100,23 @@ def test_body_discriminator(mnist):
     learn = sgan_learner(dls, discriminator=body_discriminator(resnet18, n_in=1))
     learn.fit(1)
     assert learn.get_preds()[0].shape==(50,10)
+
+def test_folder_export_predict_files(mnist_folder, tmp_path):
+    "A classifier trained on a folder of PNGs (read into memory) predicts image files and PIL images after `load_learner`"
+    from PIL import Image
+    from fastai.vision.all import get_image_files, PILImageBW
+    dls = SemiSupervisedDataLoaders.from_folder(mnist_folder, train='training', valid='testing', n_labeled=50, bs=16, device='cpu')
+    set_seed(0)
+    learn = sgan_learner(dls, path=tmp_path)
+    learn.fit_one_cycle(2)
+    learn.export('f.pkl')
+    clf = load_learner(tmp_path/'f.pkl')
+    files = get_image_files(mnist_folder/'testing')[:6]
+    preds = [clf.predict(f) for f in files]
+    assert [p[1].item() for p in preds]==[learn.predict(f)[1].item() for f in files]
+    assert [p[1].item() for p in preds]==[clf.predict(PILImageBW.create(f))[1].item() for f in files]
+    assert [p[1].item() for p in preds]==[clf.predict(Image.open(f).convert('RGB'))[1].item() for f in files] # read as grey
+    x = torch.stack([torch.tensor(list(Image.open(f).getdata()), dtype=torch.uint8).view(1,28,28) for f in files])
+    assert [p[1].item() for p in preds]==[clf.predict(o)[1].item() for o in x]
+    assert all(p[0] in dls.vocab for p in preds) # class names, as with files read by fastai
+    with pytest.raises(ValueError, match='resize them'): clf.predict(Image.open(files[0]).resize((30,30)))
