@@ -237,3 +237,27 @@ def test_mnist_bad_augmentation():
     "Impossible augmentation settings stop `from_mnist` with one clear message, before any data is read"
     with pytest.raises(ValueError, match='zoom=1.0'): SemiSupervisedDataLoaders.from_mnist('/nonexistent', zoom=1.)
     with pytest.raises(ValueError, match='max_rotate=-5'): SemiSupervisedDataLoaders.from_mnist('/nonexistent', max_rotate=-5)
+
+def test_folder_rgb_in_memory(mnist, tmp_path):
+    "32×32 RGB PNGs (MNIST digits coloured and padded, as a stand-in for SVHN/CIFAR folders) read into memory as `[N,3,32,32]`"
+    from PIL import Image
+    from fastai_sgan.data import TensorImageDataset
+    x,y,_,_ = mnist
+    for split,rng in (('train',range(0,60)), ('valid',range(60,80))):
+        for i in rng:
+            d = tmp_path/split/str(int(y[i])); d.mkdir(parents=True, exist_ok=True)
+            a = np.zeros((32,32,3), dtype=np.uint8); a[2:30,2:30,0] = x[i].numpy(); a[2:30,2:30,2] = 255-x[i].numpy()
+            Image.fromarray(a).save(d/f'{i}.png')
+    kw = dict(bs=8, bs_labeled=8, device='cpu')
+    mem = SemiSupervisedDataLoaders.from_folder(tmp_path, **kw)
+    fil = SemiSupervisedDataLoaders.from_folder(tmp_path, in_memory=False, num_workers=0, **kw)
+    assert isinstance(mem.train_ds, TensorImageDataset) and mem.train_ds.x.shape==(60,3,32,32)
+    files = get_image_files(tmp_path, folders=['train'])
+    i = 7; red = mem.train_ds.x[i,0,2:30,2:30]
+    assert torch.equal(red, x[int(files[i].stem)]) and torch.equal(mem.train_ds.x[i,2,2:30,2:30], 255-red)
+    assert (mem.train_ds.x[i,1]==0).all()
+    assert torch.equal(torch.cat([a for a,_ in mem.valid]), torch.cat([a for a,_ in fil.valid]))
+    assert mem.valid.one_batch()[0].shape[1:]==(3,32,32)
+    img = Image.open(files[i])
+    b = mem.test_dl([files[i], img]).one_batch()[0] # a file and a PIL image, read as the training images were
+    assert b.shape==(2,3,32,32) and torch.equal(b[0], b[1]) and torch.allclose(b[0], mem.train_ds.x[i].float()/255)
