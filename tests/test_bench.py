@@ -80,3 +80,29 @@ def test_choose_runs(tmp_path):
     assert all(a>0.2 for a in res['accuracy'])  # chance is 0.1
     r = subprocess.run([sys.executable, str(BENCH/'choose.py'), 'digits', '--kw', 'n_gen'], capture_output=True, text=True)
     assert r.returncode==2 and 'name=value' in r.stderr
+
+def test_headline_runs(mnist_folder):
+    "`bench/headline.py`: the README's first example, as written, end to end on a small MNIST PNG folder"
+    r = subprocess.run([sys.executable, str(BENCH/'headline.py'), '--path', str(mnist_folder), '--epochs', '1', '--compare'],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode==0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if 'test accuracy' in l]
+    assert len(lines)==2 and lines[0].startswith("from_folder(path, train='training', valid='testing', n_labeled=100)")
+    accs = [float(l.split('test accuracy ')[1].split('%')[0]) for l in lines]
+    assert all(0<=a<=100 for a in accs), accs  # a percentage (one epoch of 3 batches learns nothing yet)
+
+def test_write_folder(tmp_path):
+    "`bench/data_speed.py`'s MNIST PNG folders: fastai's URLs.MNIST layout, the real digits"
+    spec = importlib.util.spec_from_file_location('data_speed', BENCH/'data_speed.py')
+    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+    m.write_folder(tmp_path, MNIST, 3)
+    from fastai_sgan.all import load_mnist
+    from PIL import Image
+    import numpy as np
+    x,y,xt,yt = load_mnist(MNIST)
+    assert sorted(p.name for p in tmp_path.iterdir())==['testing','training']
+    train = sorted((tmp_path/'training').rglob('*.png')); test = sorted((tmp_path/'testing').rglob('*.png'))
+    assert len(train)==30 and len(test)==200
+    for f in train[:5]+test[:5]:
+        i = int(f.stem); xs,ys = (x,y) if f.parts[-3]=='training' else (xt,yt)
+        assert int(ys[i])==int(f.parent.name) and (np.array(Image.open(f))==xs[i].numpy()).all()
