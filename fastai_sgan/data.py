@@ -412,12 +412,12 @@ def _read_image(fn, mode): return np.asarray(load_image(fn, mode=mode))
 def read_images(
     files:list, # image files, all of one size
     img_cls:type=PILImage, # `PILImage` (read as RGB) or `PILImageBW` (grey)
-    n_workers:int=None, # processes reading them; default `defaults.cpus` for 2,000 files or more, else 0 (this process)
+    n_workers:int=None, # processes reading them; default `defaults.cpus` for 2,000 files or more (not on Windows), else 0 (this process)
 )->Tensor:
     "The image files `files` as one uint8 tensor `[N,C,H,W]`"
     files = L(files)
     if not files: raise ValueError("No image files to read.")
-    if n_workers is None: n_workers = defaults.cpus if len(files)>=2000 else 0
+    if n_workers is None: n_workers = defaults.cpus if len(files)>=2000 and sys.platform!='win32' else 0 # no spawn surprises
     arrs = parallel(_read_image, files, mode=img_cls._open_args['mode'], n_workers=n_workers,
                     chunksize=max(1, len(files)//(4*max(n_workers,1))))
     bad = first(i for i,a in enumerate(arrs) if a.shape!=arrs[0].shape)
