@@ -440,15 +440,18 @@ def _use_memory(in_memory, item_tfms, max_memory, fn, n, img_cls):
 
 def _from_image_files(cls, files, labels, valid_files, valid_labels, img_cls, batch_tfms=None, **kwargs):
     "`cls.from_tensors` of the image files read into memory; labels are class names, missing (`is_missing`) where unknown"
-    vocab = CategoryMap(L(labels, use_list=True).filter(lambda o: not is_missing(o)), sort=True)
-    if not vocab: raise ValueError("No item has a label: a semi-supervised model needs some labeled items.")
-    def ids(fs, ls):
-        bad = first((f,o) for f,o in zip(fs, ls) if not is_missing(o) and o not in vocab.o2i)
-        if bad: raise ValueError(f"{bad[0]}: its class {bad[1]!r} has no training image (training classes: {list(vocab)}).")
-        return tensor([UNLABELED if is_missing(o) else vocab.o2i[o] for o in ls]).long()
+    cat = MaskedCategorize()
+    cat.setup(L(labels, use_list=True)) # the vocab of the training labels, as the `DataBlock` path builds it
+    if not cat.vocab: raise ValueError("No item has a label: a semi-supervised model needs some labeled items.")
+    def ids(fs, ls): # `cat`'s encoding, without a transform call per item (seconds for MNIST)
+        res = [UNLABELED if is_missing(o) else cat.vocab.o2i.get(o) for o in ls]
+        bad = first(i for i,r in enumerate(res) if r is None)
+        if bad is not None: raise ValueError(f"{fs[bad]}: Label '{ls[bad]}' was not included in the training dataset "
+                                             f"(training classes: {list(cat.vocab)}).")
+        return tensor(res).long()
     y,valid_y = ids(files, labels),ids(valid_files, valid_labels)
     x = read_images(L(files)+L(valid_files), img_cls)
-    return cls.from_tensors(x[:len(files)], y, x[len(files):], valid_y, vocab=list(vocab), batch_tfms=batch_tfms, **kwargs)
+    return cls.from_tensors(x[:len(files)], y, x[len(files):], valid_y, vocab=list(cat.vocab), batch_tfms=batch_tfms, **kwargs)
 
 # %% ../nbs/00_data.ipynb #21200a2f
 @patch(cls_method=True)

@@ -114,7 +114,7 @@ def test_folder_sizes_and_labels(tmp_path, mnist_folder):
         SemiSupervisedDataLoaders.from_folder(root, train='training', valid='testing', device='cpu')
     f.unlink()
     (root/'testing'/'x').mkdir(); shutil.copy(next((root/'testing'/'3').glob('*.png')), root/'testing'/'x'/'a.png')
-    with pytest.raises(ValueError, match="class 'x' has no training image"):
+    with pytest.raises(ValueError, match="Label 'x' was not included in the training dataset"):
         SemiSupervisedDataLoaders.from_folder(root, train='training', valid='testing', device='cpu')
 
 def test_folder_workers(mnist_folder):
