@@ -110,7 +110,7 @@ def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size, aug=None):
     kw = dict(seed=seed, device=device)
     if n_labeled is not None: kw['n_labeled'] = n_labeled
     if bs is not None: kw['bs'] = bs
-    tfms = dict(item_tfms=Resize(size)) if size else {}
+    tfms = dict(item_tfms=Resize(size), in_memory=True) if size else {} # resized once, when read
     if dataset=='digits':
         if data is not None: raise ValueError("--dataset digits is bundled with scikit-learn: drop --data.")
         if size: raise ValueError("--size applies to --dataset folder only.")
@@ -155,7 +155,7 @@ def sgan_train(
     seed:int=0, # random seed (labeled subset, initialization, batches)
     device:str=None, # `cpu`, `cuda`, `cuda:1`, ...; default: a GPU if there is one
     precision:str='fp32', # `fp32`, `bf16` or `fp16` (mixed precision)
-    size:int=None, # --dataset folder: resize the images to `size`×`size`
+    size:int=None, # --dataset folder: resize the images to `size`×`size` once, when read (the centre crop)
     shift:int=None, # --dataset mnist: shift training images by up to `shift` pixels (default 2; 0 for none)
     max_rotate:float=None, # --dataset mnist: rotate them by up to `max_rotate` degrees (default 20; 0 for none)
     zoom:float=None, # --dataset mnist: scale them by 1-`zoom` to 1+`zoom` (default 0.2; 0 for none)

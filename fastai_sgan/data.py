@@ -89,6 +89,7 @@ class TensorImageDataset:
         y:Tensor, # class index of each image, `UNLABELED` where missing
         vocab:list, # class names
         split_idx:int=None, # 0 for a training set, 1 for validation: which random transforms apply
+        read_tfms:Pipeline=None, # item transforms the images went through when read from files, run on test files too
     ):
         store_attr()
         self.vocab = vocab if isinstance(vocab, CategoryMap) else CategoryMap(vocab, sort=False)
@@ -119,7 +120,7 @@ class TensorImageDataset:
 
     @property
     def c(self): return len(self.vocab)
-    def new_empty(self): return type(self)(self.x[:0].clone(), self.y[:0].clone(), self.vocab, self.split_idx)
+    def new_empty(self): return type(self)(self.x[:0].clone(), self.y[:0].clone(), self.vocab, self.split_idx, self.read_tfms)
     def __repr__(self): return f'{type(self).__name__}: {len(self)} images {tuple(self.x.shape[1:])} {self.x.dtype}, {self.c} classes'
 
 # %% ../nbs/00_data.ipynb #7e603c93
@@ -329,6 +330,7 @@ def from_tensors(cls:SemiSupervisedDataLoaders,
     valid_y:Tensor, # their class indices (all known)
     vocab:list=None, # class names; default `range(K)`
     batch_tfms:list=None, # batch transforms, after `IntToFloatTensor` for uint8 images
+    read_tfms:list=None, # item transforms (e.g. `Resize`) for image files and PIL images given to `test_dl`/`predict`
     **kwargs
 ):
     "Create from images and labels held in memory"
@@ -341,8 +343,9 @@ def from_tensors(cls:SemiSupervisedDataLoaders,
     if max(y.max(), valid_y.max())>=len(vocab):
         raise ValueError(f"Labels go up to {int(max(y.max(), valid_y.max()))} but vocab has {len(vocab)} classes.")
     tfms = ([IntToFloatTensor()] if x.dtype==torch.uint8 else []) + L(batch_tfms)
-    return cls.from_dsets(TensorImageDataset(x, y, vocab, split_idx=0), TensorImageDataset(valid_x, valid_y, vocab, split_idx=1),
-                          after_batch=tfms, **kwargs)
+    read_tfms = Pipeline(read_tfms, split_idx=1) if read_tfms else None
+    return cls.from_dsets(TensorImageDataset(x, y, vocab, split_idx=0, read_tfms=read_tfms),
+                          TensorImageDataset(valid_x, valid_y, vocab, split_idx=1, read_tfms=read_tfms), after_batch=tfms, **kwargs)
 
 # %% ../nbs/00_data.ipynb #db7be142
 class RandomShift(RandTransform):
@@ -360,11 +363,21 @@ class RandomShift(RandTransform):
         return retain_type(windows[torch.arange(n, device=t.device), :, d[0], d[1]], x)
 
 # %% ../nbs/00_data.ipynb #47b09981
+def _apply_read_tfms(im, tfms):
+    "`im` through the item transforms `tfms` (a `Pipeline` or `None`), which must give a PIL image"
+    if tfms is None: return im
+    res = tfms(im)
+    if not isinstance(res, Image.Image):
+        raise ValueError(f"Images read into memory need item_tfms that give PIL images (such as `Resize`); {tfms} "
+                         f"gives {type(res).__name__}: pass in_memory=False to run them in every batch.")
+    return res
+
 def _test_item(o, vds):
     "A test image for the in-memory dataset `vds`: a tensor as it is, an image file or PIL image read like `vds`'s images"
     if not isinstance(o, (str, Path, Image.Image)): return _to_tensor(o, 'test item')
-    im = o if isinstance(o, Image.Image) else load_image(o)
-    t = image2tensor(im.convert('L' if vds.x.shape[1]==1 else 'RGB'))
+    img_cls = PILImageBW if vds.x.shape[1]==1 else PILImage
+    im = img_cls(o.convert(img_cls._open_args['mode'])) if isinstance(o, Image.Image) else img_cls.create(o)
+    t = image2tensor(_apply_read_tfms(im, vds.read_tfms))
     return t if vds.x.dtype==torch.uint8 else t.to(vds.x.dtype)/255
 
 @patch
@@ -406,39 +419,38 @@ def _img_cls(fn):
     "`PILImageBW` for a grey image file, else `PILImage`"
     with Image.open(fn) as im: return PILImageBW if im.mode in ('1','L','LA','I','I;16','F') else PILImage
 
-def _read_image(fn, mode): return np.asarray(load_image(fn, mode=mode))
+def _read_image(fn, img_cls, tfms=None): return np.asarray(_apply_read_tfms(img_cls.create(fn), tfms))
 
 # %% ../nbs/00_data.ipynb #a56c5fa8
 def read_images(
     files:list, # image files, all of one size
     img_cls:type=PILImage, # `PILImage` (read as RGB) or `PILImageBW` (grey)
+    item_tfms:list=None, # item transforms run once on each image as read (e.g. `Resize`), as on a validation image
     n_workers:int=None, # processes reading them; default `defaults.cpus` for 2,000 files or more (not on Windows), else 0 (this process)
 )->Tensor:
     "The image files `files` as one uint8 tensor `[N,C,H,W]`"
     files = L(files)
     if not files: raise ValueError("No image files to read.")
     if n_workers is None: n_workers = defaults.cpus if len(files)>=2000 and sys.platform!='win32' else 0 # no spawn surprises
-    arrs = parallel(_read_image, files, mode=img_cls._open_args['mode'], n_workers=n_workers,
+    tfms = Pipeline(item_tfms, split_idx=1) if item_tfms else None
+    arrs = parallel(_read_image, files, img_cls=img_cls, tfms=tfms, n_workers=n_workers,
                     chunksize=max(1, len(files)//(4*max(n_workers,1))))
     bad = first(i for i,a in enumerate(arrs) if a.shape!=arrs[0].shape)
     if bad is not None:
         size = lambda a: f"{a.shape[1]}×{a.shape[0]}"
         raise ValueError(f"The images differ in size: {files[0]} is {size(arrs[0])}, {files[bad]} is {size(arrs[bad])}. "
-                         f"Resize them (e.g. `item_tfms=Resize(size)`).")
+                         f"Pass `item_tfms=Resize(size)` (with `in_memory=True` they are resized once, when read).")
     x = torch.from_numpy(np.stack(arrs))
     return x[:,None] if x.ndim==3 else x.permute(0,3,1,2).contiguous()
 
 # %% ../nbs/00_data.ipynb #481f103a
 def _use_memory(in_memory, item_tfms, max_memory, fn, n, img_cls):
     "Whether to read `n` images like `fn` into memory: `in_memory`, or if `None`, no `item_tfms` and at most `max_memory` bytes"
-    if in_memory and item_tfms is not None:
-        raise ValueError("in_memory=True reads each image once, so item_tfms cannot run per item: "
-                         "drop item_tfms (resize the files beforehand) or pass in_memory=False.")
     if in_memory is not None: return in_memory
     if item_tfms is not None: return False
     with Image.open(fn) as im: return n*im.size[0]*im.size[1]*(1 if img_cls._open_args['mode']=='L' else 3)<=max_memory
 
-def _from_image_files(cls, files, labels, valid_files, valid_labels, img_cls, batch_tfms=None, **kwargs):
+def _from_image_files(cls, files, labels, valid_files, valid_labels, img_cls, item_tfms=None, batch_tfms=None, **kwargs):
     "`cls.from_tensors` of the image files read into memory; labels are class names, missing (`is_missing`) where unknown"
     cat = MaskedCategorize()
     cat.setup(L(labels, use_list=True)) # the vocab of the training labels, as the `DataBlock` path builds it
@@ -450,8 +462,9 @@ def _from_image_files(cls, files, labels, valid_files, valid_labels, img_cls, ba
                                              f"(training classes: {list(cat.vocab)}).")
         return tensor(res).long()
     y,valid_y = ids(files, labels),ids(valid_files, valid_labels)
-    x = read_images(L(files)+L(valid_files), img_cls)
-    return cls.from_tensors(x[:len(files)], y, x[len(files):], valid_y, vocab=list(cat.vocab), batch_tfms=batch_tfms, **kwargs)
+    x = read_images(L(files)+L(valid_files), img_cls, item_tfms)
+    return cls.from_tensors(x[:len(files)], y, x[len(files):], valid_y, vocab=list(cat.vocab), batch_tfms=batch_tfms,
+                            read_tfms=item_tfms, **kwargs)
 
 # %% ../nbs/00_data.ipynb #21200a2f
 @patch(cls_method=True)
@@ -464,7 +477,7 @@ def from_folder(cls:SemiSupervisedDataLoaders,
     item_tfms:list=None, # item transforms (e.g. `Resize`)
     batch_tfms:list=None, # batch transforms
     img_cls:type=None, # `PILImage` or `PILImageBW`; default from the first image
-    in_memory:bool=None, # read the images into memory once (`read_images`); `None`: if no `item_tfms` and they fit in `max_memory`
+    in_memory:bool=None, # read the images into memory once (`read_images`, running `item_tfms` then); `None`: if no `item_tfms` and they fit in `max_memory`
     max_memory:int=2**30, # bytes the images may take in memory when `in_memory` is `None`
     **kwargs
 ):
@@ -482,7 +495,7 @@ def from_folder(cls:SemiSupervisedDataLoaders,
     img_cls = ifnone(img_cls, _img_cls(files[0]))
     if _use_memory(in_memory, item_tfms, max_memory, files[0], len(files), img_cls):
         trn,val = [files[s] for s in splits]
-        return _from_image_files(cls, trn, trn.map(get_y), val, val.map(get_y), img_cls, batch_tfms, path=path, **kwargs)
+        return _from_image_files(cls, trn, trn.map(get_y), val, val.map(get_y), img_cls, item_tfms, batch_tfms, path=path, **kwargs)
     dblock = DataBlock(blocks=(ImageBlock(img_cls), MaskedCategoryBlock),
                        get_y=get_y, splitter=lambda o: splits, item_tfms=item_tfms, batch_tfms=batch_tfms)
     return cls.from_dblock(dblock, files, path=path, **kwargs)
@@ -503,7 +516,7 @@ def from_df(cls:SemiSupervisedDataLoaders,
     item_tfms:list=None, # item transforms (e.g. `Resize`)
     batch_tfms:list=None, # batch transforms
     img_cls:type=None, # `PILImage` or `PILImageBW`; default from the first image
-    in_memory:bool=None, # read the images into memory once (`read_images`); `None`: if no `item_tfms` and they fit in `max_memory`
+    in_memory:bool=None, # read the images into memory once (`read_images`, running `item_tfms` then); `None`: if no `item_tfms` and they fit in `max_memory`
     max_memory:int=2**30, # bytes the images may take in memory when `in_memory` is `None`
     **kwargs
 ):
@@ -528,7 +541,7 @@ def from_df(cls:SemiSupervisedDataLoaders,
         trn,val = IndexSplitter(valid_idx)(df)
         fns,labels = L(reader(df.iloc[i]) for i in range(len(df))),col(label_col).values
         return _from_image_files(cls, fns[trn], [labels[i] for i in trn], fns[val], [labels[i] for i in val], img_cls,
-                                 batch_tfms, path=path, **kwargs)
+                                 item_tfms, batch_tfms, path=path, **kwargs)
     dblock = DataBlock(blocks=(ImageBlock(img_cls), MaskedCategoryBlock),
                        get_x=reader, get_y=ColReader(label_col), splitter=IndexSplitter(valid_idx),
                        item_tfms=item_tfms, batch_tfms=batch_tfms)

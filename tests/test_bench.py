@@ -106,3 +106,7 @@ def test_write_folder(tmp_path):
     for f in train[:5]+test[:5]:
         i = int(f.stem); xs,ys = (x,y) if f.parts[-3]=='training' else (xt,yt)
         assert int(ys[i])==int(f.parent.name) and (np.array(Image.open(f))==xs[i].numpy()).all()
+    big = tmp_path/'big'
+    m.write_folder(big, MNIST, 1, size=64, rgb=True)
+    im = Image.open(next((big/'training'/'7').glob('*.png')))
+    assert im.size==(64,64) and im.mode=='RGB'

@@ -62,6 +62,18 @@ def test_train_folder(mnist_folder, tmp_path):
     res = json.loads((out/'results.json').read_text())
     assert res['n_labeled']==50 and res['n_train']==200 and res['n_test']==50
 
+def test_train_folder_size(mnist_folder, tmp_path):
+    "`--size 32`: the 28×28 PNGs resized once, when read, and kept in memory; the exported classifier resizes files too"
+    out = tmp_path/'size'
+    r = run('--dataset', 'folder', '--data', str(mnist_folder), '--size', '32', '--epochs', '1', '--bs', '16',
+            '--no-baseline', '--out', str(out))
+    assert r.returncode==0, r.stderr
+    from fastai.learner import load_learner
+    learn = load_learner(out/'sgan.pkl')
+    assert learn.dls.valid_ds.x.shape[1:]==(1,32,32) and learn.dls.valid_ds.read_tfms is not None
+    fn = next((mnist_folder/'testing'/'3').glob('*.png'))
+    assert learn.predict(fn)[0] in learn.dls.vocab
+
 @pytest.mark.parametrize('args,msg', [
     (('--dataset','svhn'), 'unknown dataset'),
     (('--dataset','folder'), 'needs --data'),
