@@ -13,8 +13,11 @@ does not depend on the model, so on small models it caps the ratio.
     .venv/bin/python bench/speed.py mnist            # 1 epoch of MNIST (1875 batches of 32+100) per run
     .venv/bin/python bench/speed.py mnist --batches 600   # quicker: the first 600 batches, then validation
     .venv/bin/python bench/speed.py digits --epochs 20
+    .venv/bin/python bench/speed.py colour --batches 40   # the conv models on the SVHN-like stand-in (bench/colour.py)
+    .venv/bin/python bench/speed.py colour --batches 40 --channels-last   # or --bf16: the fastai side only, to compare
 """
 import argparse, itertools, os, platform, sys, time
+from functools import partial
 from pathlib import Path
 import torch
 from fastai.vision.all import (set_seed, TensorImage, Callback, CancelTrainException, Pipeline, IntToFloatTensor, Learner,
@@ -22,10 +25,12 @@ from fastai.vision.all import (set_seed, TensorImage, Callback, CancelTrainExcep
 from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, default_n_gen, loader_speed, sgan_adam
 sys.path.insert(0, str(Path(__file__).parent))
 from plain_sgan import plain_sgan, accuracy, one_cycle, MNIST
+from colour import svhn_dls
 
 def make_dls(task, device):
-    return (SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device=device) if task=='digits' else
-            SemiSupervisedDataLoaders.from_mnist(MNIST, n_labeled=100, seed=0, device=device))
+    if task=='digits': return SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device=device)
+    if task=='colour': return svhn_dls(0, n_train=10_000, n_test=2_000, device=device)
+    return SemiSupervisedDataLoaders.from_mnist(MNIST, n_labeled=100, seed=0, device=device)
 
 class StopTraining(Callback):
     "End each epoch's training after `n` batches (validation still runs)"
@@ -34,9 +39,11 @@ class StopTraining(Callback):
     def after_batch(self):
         if self.training and self.iter+1>=self.n: raise CancelTrainException
 
-def run_fastai(dls, epochs, batches=None):
+def run_fastai(dls, epochs, batches=None, channels_last=False, bf16=False):
     set_seed(0)
     learn = sgan_learner(dls, cbs=StopTraining(batches) if batches else None)
+    if channels_last: learn.to_channelslast(use_amp=False)
+    if bf16: learn.to_bf16()
     if dls.device.type=='cuda': torch.cuda.synchronize()
     start = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)
@@ -91,14 +98,16 @@ def fastai_floor(n=2000, reps=3):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('task', choices=['digits','mnist'])
+    p.add_argument('task', choices=['digits','mnist','colour'])
     p.add_argument('--epochs', type=int, default=None, help='epochs per run; default 1 (mnist), 20 (digits)')
     p.add_argument('--reps', type=int, default=3, help='runs of each, alternating')
     p.add_argument('--batches', type=int, default=None, help='training batches per epoch; default: all')
     p.add_argument('--device', default='cpu')
+    p.add_argument('--channels-last', action='store_true', help="the fastai side in channels-last memory format (fastai's ChannelsLast)")
+    p.add_argument('--bf16', action='store_true', help='the fastai side with bfloat16 autocast (learn.to_bf16())')
     a = p.parse_args()
     dev = torch.device(a.device)
-    epochs = a.epochs or (1 if a.task=='mnist' else 20)
+    epochs = a.epochs or (20 if a.task=='digits' else 1)
     dls = make_dls(a.task, dev)
     batches = min(a.batches or len(dls.train), len(dls.train))
     gpu = torch.cuda.get_device_name(dev) if dev.type=='cuda' else None
@@ -108,11 +117,13 @@ def main():
     n_img = epochs*batches*(dls.train.bs+dls.train.bs_labeled)
     times = {'fastai':[], 'plain':[]}
     for r in range(a.reps):
-        for name,f in (('fastai',run_fastai), ('plain',run_plain)):
+        for name,f in (('fastai',partial(run_fastai, channels_last=a.channels_last, bf16=a.bf16)), ('plain',run_plain)):
             t = f(dls, epochs, batches)
             times[name].append(t)
             print(f"  run {r}: {name:6s} {t:6.1f}s  {n_img/t:8,.0f} real images/s", flush=True)
     best = {k:min(v) for k,v in times.items()}
+    print(f"seconds a batch: sgan_learner {best['fastai']/(epochs*batches):.3f}, plain loop {best['plain']/(epochs*batches):.3f}"
+          + (" (fastai side: channels last)" if a.channels_last else '') + (" (fastai side: bf16 autocast)" if a.bf16 else ''))
     print(f"sgan_learner + fit_one_cycle: {n_img/best['fastai']:,.0f} images/s; plain PyTorch loop: {n_img/best['plain']:,.0f} "
           f"images/s; ratio (fastai/plain) {best['plain']/best['fastai']:.3f}")
     print(f"training loader alone: {loader_speed(dls.train):,.0f} images/s")

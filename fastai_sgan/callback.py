@@ -128,6 +128,8 @@ class SGANTrainer(Callback):
         self.sgan_model = getattr(self.model, 'module', self.model) # the `SGANModel`, also under DDP
         self.sgan_disc,self.sgan_gen = self.sgan_model.disc,self.sgan_model.generator
         self.sgan_gen_params = [p for p in self.sgan_gen.parameters() if p.requires_grad]
+        # batch norm in the discriminator (e.g. a ResNet body): feature matching sees real and generated images in one batch
+        self.sgan_joint = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.sgan_disc.modules())
         self.sgan_hypers = {} # hyper-parameters last given to the generator's optimizer
         if getattr(self.learn, 'gen_opt', None) is None: create_gen_opt(self.learn)
         self.sgan_hooks = hook_outputs([self.sgan_disc.body, self.sgan_disc.head], detach=False)
@@ -191,7 +193,7 @@ class SGANTrainer(Callback):
             if not torch.isfinite(loss): self._diverged('generator', loss_gen=loss)
             self.sgan_scaler.scale(loss).backward(inputs=self.sgan_gen_params)
             if self.sgan_dist: self._sync_generator()
-            self.sgan_scaler.step(self.learn.gen_opt.opt)
+            self.sgan_scaler.step(getattr(self.learn.gen_opt, 'opt', self.learn.gen_opt)) # torch's, or fastai's own `Optimizer`
             self.sgan_scaler.update()
             self.learn.gen_opt.zero_grad()
         self._log(loss_gen=loss)
@@ -228,6 +230,10 @@ class SGANTrainer(Callback):
         if self.gen_loss=='ns':
             logits,_ = self.sgan_disc.logits(self.sgan_gen.sample(n))
             return ns_gen_loss(self.sgan_disc.gan_logit(logits))
+        if self.sgan_joint: # one batch, so batch norm normalizes both with the same statistics, as in the discriminator's step
+            real = self.sgan_real.detach()
+            _,feats = self.sgan_disc.logits(torch.cat([real, self.sgan_gen.sample(n).to(real.dtype)]))
+            return feature_matching(feats[:len(real)].detach(), feats[len(real):], self.fm_p)
         with torch.no_grad(): _,real_feats = self.sgan_disc.logits(self.sgan_real)
         _,fake_feats = self.sgan_disc.logits(self.sgan_gen.sample(n))
         return feature_matching(real_feats, fake_feats, self.fm_p)

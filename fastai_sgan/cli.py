@@ -76,14 +76,14 @@ def sgan_demo(
 # %% ../nbs/09_cli.ipynb #2badbdbe
 _ARCHS = ('default','mlp','conv')
 
-def _models(arch, shape, k, fake):
-    "Discriminator and generator for `--arch`"
+def _model_kw(arch, shape, k, fake, pretrained=False)->dict:
+    "Arguments of `sgan_learner` for `--arch` (and `--pretrained`): the models, or a torchvision architecture"
     c,h,w = shape
-    if arch=='default': return default_models(shape, k, fake=fake)
-    if arch=='mlp': return mlp_discriminator(c*h*w, k, fake=fake),mlp_generator(tuple(shape))
-    if (h,w) not in ((28,28),(32,32)): raise ValueError(f"--arch {arch} needs 28×28 or 32×32 images, not {h}×{w}: use --size 32.")
-    disc = conv_discriminator(c, k, fake=fake) if arch=='conv' else body_discriminator(_arch_fn(arch), c, k, fake=fake)
-    return disc,conv_generator(tuple(shape))
+    if pretrained and arch in _ARCHS: raise ValueError(f"--pretrained needs a torchvision --arch such as resnet18, not {arch}.")
+    if arch=='default': return dict(zip(('discriminator','generator'), default_models(shape, k, fake=fake)))
+    if arch=='mlp': return dict(discriminator=mlp_discriminator(c*h*w, k, fake=fake), generator=mlp_generator(tuple(shape)))
+    if arch=='conv': return dict(discriminator=conv_discriminator(c, k, size=min(h,w), fake=fake), generator=conv_generator(tuple(shape)))
+    return dict(arch=_arch_fn(arch), pretrained=pretrained)
 
 def _arch_fn(name):
     "A fastai/torchvision architecture by name"
@@ -131,12 +131,13 @@ def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size, aug=None):
     return SemiSupervisedDataLoaders.from_folder(path, *names, **tfms, **kw)
 
 # %% ../nbs/09_cli.ipynb #18129083
-def _fit(learn, epochs, lr, precision, cbs=None):
-    "Train `learn` with `fit_one_cycle`; final validation accuracy (the last epoch's) and seconds taken"
+def _fit(learn, epochs, lr, precision, cbs=None, frozen=False):
+    "Train `learn` with `fit_one_cycle` (`fine_tune` if its pretrained body is `frozen`); final validation accuracy (the last epoch's) and seconds taken"
     if precision=='fp16': learn.to_fp16()
     elif precision=='bf16': learn.to_bf16()
     start = time.perf_counter()
-    learn.fit_one_cycle(epochs, lr, cbs=cbs)
+    if frozen and epochs>1: learn.fine_tune(epochs-1, ifnone(lr, learn.lr), cbs=cbs) # a pretrained body: 1 epoch frozen, then all
+    else: learn.fit_one_cycle(epochs, lr, cbs=cbs)
     secs = time.perf_counter()-start
     acc = learn.recorder.values[-1][list(learn.recorder.metric_names[1:-1]).index('accuracy')]
     return float(acc),secs
@@ -151,6 +152,7 @@ def sgan_train(
     lr:float=None, # maximum learning rate (default: `sgan_learner`'s `default_lr`, `supervised_learner`'s 3e-3)
     bs:int=None, # unlabeled items per training batch (default: 32 for digits and MNIST, 64 otherwise)
     arch:str='default', # `default`, `mlp`, `conv` or a torchvision model such as `resnet18`
+    pretrained:store_true=False, # with a torchvision --arch: start from its pretrained weights (downloaded), body frozen for the first epoch
     fake:str='implicit', # fake class: `implicit` (fixed logit) or `explicit` (a K+1-th logit)
     seed:int=0, # random seed (labeled subset, initialization, batches)
     device:str=None, # `cpu`, `cuda`, `cuda:1`, ...; default: a GPU if there is one
@@ -176,28 +178,28 @@ def sgan_train(
         dls = _sgan_dls(dataset, data, n_labeled, bs, seed, dev, size, dict(shift=shift, max_rotate=max_rotate, zoom=zoom))
         shape = tuple(dls.one_batch()[0].shape[1:])
         set_seed(seed)
-        disc,gen = _models(arch, shape, dls.c, fake)
-        learn = sgan_learner(dls, gen, disc, lr=lr)
+        learn = sgan_learner(dls, **_model_kw(arch, shape, dls.c, fake, pretrained), fake=fake, lr=lr)
     except ValueError as e: _usage_error(e)
     out = Path(out).absolute()
     out.mkdir(parents=True, exist_ok=True)
     learn.path = out
     print(f"fastai_sgan: SGAN on {dataset}, {dls.n_labeled} labels, {len(dls.train_ds)} training and "
           f"{len(dls.valid_ds)} test images {shape}, {epochs} epochs, device {dls.device}")
-    acc,secs = _fit(learn, epochs, lr, precision, cbs=[CSVLogger(out/'history.csv'), SaveSamples(out/'samples')])
+    acc,secs = _fit(learn, epochs, lr, precision, cbs=[CSVLogger(out/'history.csv'), SaveSamples(out/'samples')], frozen=pretrained)
     plot_history(learn, out/'history.png'); plt.close('all')
     learn.export(out/'sgan.pkl')
     save_classifier(learn, out/'sgan_weights.pth')
     res = dict(dataset=dataset, data=str(data) if data else None, n_labeled=dls.n_labeled, n_train=len(dls.train_ds),
                n_test=len(dls.valid_ds), image_shape=list(shape), classes=[str(v) for v in dls.vocab], epochs=epochs,
-               lr=learn.lr, n_gen=learn.sgan_trainer.n_gen, bs=dls.train.bs,
+               lr=learn.lr, pretrained=pretrained, n_gen=learn.sgan_trainer.n_gen, bs=dls.train.bs,
                augmentation=[type(t).__name__ for t in dls.train.after_batch.fs if isinstance(t, RandTransform)], arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=precision,
                sgan=dict(accuracy=acc, seconds=secs))
     if not no_baseline:
         set_seed(seed)
-        sup = supervised_learner(dls, _models(arch, shape, dls.c, fake)[0], path=out, **({} if lr is None else dict(lr=lr)))
+        kw = {k:v for k,v in _model_kw(arch, shape, dls.c, fake, pretrained).items() if k!='generator'}
+        sup = supervised_learner(dls, **kw, path=out, **({} if lr is None else dict(lr=lr)))
         print("supervised-only baseline (the same discriminator on the labeled images alone)")
-        sacc,ssecs = _fit(sup, epochs, lr, precision)
+        sacc,ssecs = _fit(sup, epochs, lr, precision, frozen=pretrained)
         res['supervised'] = dict(accuracy=sacc, seconds=ssecs)
         res['gain'] = acc-sacc
     res.update(date=datetime.datetime.now().isoformat(timespec='seconds'), machine=platform.machine(),

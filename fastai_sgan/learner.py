@@ -29,14 +29,18 @@ def default_models(
         sizes = (1000,500,250,250,250) if h*w>=28*28 else (500,250,250)
         disc = mlp_discriminator(h*w, k, sizes=sizes, noise_in=0.15, noise_hidden=0.3, fake=fake)
         return disc,mlp_generator(tuple(shape), nz)
-    if (h,w) in ((28,28),(32,32)): return conv_discriminator(c, k, fake=fake),conv_generator(tuple(shape), nz)
-    raise ValueError(f"No default models for {c}×{h}×{w} images: pass `discriminator` and `generator` "
-                     f"(e.g. body_discriminator(resnet18) and a generator of that size), or resize the images.")
+    if min(h,w)<8: raise ValueError(f"No default models for {c}×{h}×{w} images: the conv models take 8×8 or more. "
+                                    f"Resize the images, or pass `discriminator` and `generator`.")
+    return conv_discriminator(c, k, size=min(h,w), fake=fake),conv_generator(tuple(shape), nz)
 
 # %% ../nbs/05_learner.ipynb #62a926e9
+def _is_conv(disc:nn.Module)->bool:
+    "Whether `disc` has convolutions"
+    return any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
+
 def _is_mlp(disc:nn.Module=None)->bool:
     "Whether `disc` has no convolutions (`None`: the MLP of `default_models`)"
-    return disc is None or not any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
+    return disc is None or not _is_conv(disc)
 
 def default_lr(
     shape:tuple, # shape of one image `(C,H,W)`
@@ -75,10 +79,21 @@ def _check_models(dls, disc, gen=None):
 def _init_from_data(dls, disc, gen=None):
     "Data-dependent initialization of the weight-normed layers: `disc` from a training batch, `gen` from its random input"
     x = dls.one_batch()[0]
-    init_wn_(disc.to(x.device), x)
-    if gen is not None:
+    init_wn_(disc.to(x.device), x, train=True)
+    if gen is not None: # the generator's output keeps unit scale before its sigmoid: its first images span the range
         z = (torch.rand if gen.dist=='uniform' else torch.randn)(len(x), gen.nz, device=x.device)
-        init_wn_(gen.to(x.device), z, train=True)
+        init_wn_(gen.to(x.device), z, train=True, last_scale=1.)
+
+def _body_splitter(m):
+    "Parameter groups of a discriminator on a fastai body (or of an `SGANModel` holding one): body, head"
+    d = getattr(m, 'disc', m)
+    return [params(d.body), params(d.head)]
+
+def _arch_disc(shape, k, arch, pretrained, fake, discriminator):
+    "The discriminator on the body of `arch` (checking that no other discriminator was given)"
+    if discriminator is not None: raise ValueError("Pass either `arch` or `discriminator`, not both.")
+    if not callable(arch): raise ValueError(f"arch={arch!r}: pass an architecture such as resnet18 (the function, not a string).")
+    return body_discriminator(arch, shape[0], k, pretrained=pretrained, fake=fake)
 
 # %% ../nbs/05_learner.ipynb #d193da17
 def _params_of(groups)->list:
@@ -195,8 +210,10 @@ def sgan_learner(
     dls:SemiSupervisedDataLoaders, # semi-supervised data
     generator:SGANGenerator=None, # default: `default_models`
     discriminator:SGANDiscriminator=None, # default: `default_models`
+    arch=None, # a fastai/torchvision architecture (e.g. `resnet18`) for the discriminator's body, instead of `discriminator`
+    pretrained:bool=False, # with `arch`: start from its pretrained weights, body frozen (as `vision_learner`; `fine_tune` unfreezes)
     fake:str='implicit', # fake class of the default discriminator: 'implicit' or 'explicit'
-    wn_init:bool=False, # data-dependent initialization of the weight-normed layers (`init_wn_`)
+    wn_init:bool=None, # data-dependent initialization of the weight-normed layers (`init_wn_`); `None`: for conv discriminators
     ema:bool=True, # validate and predict with an EMA of the discriminator's weights
     ema_decay:float=0.999, # decay of that EMA
     n_gen:int=None, # generator steps per batch; `None`: `default_n_gen`
@@ -215,17 +232,23 @@ def sgan_learner(
     "A `Learner` that trains a semi-supervised GAN on `dls` and predicts the K classes"
     if not isinstance(dls, SemiSupervisedDataLoaders): raise ValueError("dls must be SemiSupervisedDataLoaders.")
     shape = dls.one_batch()[0].shape[1:]
+    if arch is not None:
+        discriminator = _arch_disc(shape, dls.c, arch, pretrained, fake, discriminator)
+        if generator is None: generator = conv_generator(tuple(shape))
+    elif pretrained: raise ValueError("pretrained=True needs `arch` (e.g. arch=resnet18).")
     if discriminator is None or generator is None:
         d,g = default_models(shape, dls.c, fake=fake)
         discriminator,generator = ifnone(discriminator, d),ifnone(generator, g)
     _check_models(dls, discriminator, generator)
     if lr is None: lr = default_lr(shape, discriminator)
     if n_gen is None: n_gen = default_n_gen(shape, discriminator)
-    if wn_init: _init_from_data(dls, discriminator, generator)
+    if ifnone(wn_init, _is_conv(discriminator)): _init_from_data(dls, discriminator, generator)
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, gen_loss=gen_loss, fm_p=fm_p, smooth=smooth, ema_decay=ema_decay)
-    return SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr,
-                   splitter=lambda m: [params(m.disc)], moms=moms, wd=wd, metrics=L(metrics)+cb.metrics,
-                   cbs=L(cbs)+cb, **kwargs)
+    learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam),
+                        lr=lr, splitter=_body_splitter if arch is not None else lambda m: [params(m.disc)], moms=moms, wd=wd,
+                        metrics=L(metrics)+cb.metrics, cbs=L(cbs)+cb, **kwargs)
+    if pretrained: learn.freeze()
+    return learn
 
 # %% ../nbs/05_learner.ipynb #ec8c6cae
 class LabeledOnly(Callback):
@@ -239,7 +262,9 @@ class LabeledOnly(Callback):
 def supervised_learner(
     dls:SemiSupervisedDataLoaders, # semi-supervised data (only the labeled items are used)
     discriminator:SGANDiscriminator=None, # default: the one `sgan_learner` would use
-    wn_init:bool=False, # data-dependent initialization of the weight-normed layers (`init_wn_`)
+    arch=None, # a fastai/torchvision architecture (e.g. `resnet18`) for the discriminator's body, instead of `discriminator`
+    pretrained:bool=False, # with `arch`: start from its pretrained weights, body frozen (`fine_tune` unfreezes)
+    wn_init:bool=None, # data-dependent initialization of the weight-normed layers (`init_wn_`); `None`: for conv discriminators
     lr:float=3e-3, # default learning rate
     moms:tuple=(0.5,0.5,0.5), # Adam β1
     wd:float=0., # weight decay
@@ -249,11 +274,17 @@ def supervised_learner(
     **kwargs
 )->SGANLearner:
     "A `Learner` that trains the discriminator as a classifier on the labeled items of `dls` only"
-    if discriminator is None: discriminator = default_models(dls.one_batch()[0].shape[1:], dls.c)[0]
+    shape = dls.one_batch()[0].shape[1:]
+    if arch is not None: discriminator = _arch_disc(shape, dls.c, arch, pretrained, 'implicit', discriminator)
+    elif pretrained: raise ValueError("pretrained=True needs `arch` (e.g. arch=resnet18).")
+    if discriminator is None: discriminator = default_models(shape, dls.c)[0]
     _check_models(dls, discriminator)
-    if wn_init: _init_from_data(dls, discriminator)
-    return SGANLearner(dls, discriminator, loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
-                   metrics=metrics, cbs=L(cbs)+LabeledOnly(), **kwargs)
+    if ifnone(wn_init, _is_conv(discriminator)): _init_from_data(dls, discriminator)
+    learn = SGANLearner(dls, discriminator, loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
+                        splitter=_body_splitter if arch is not None else trainable_params, metrics=metrics,
+                        cbs=L(cbs)+LabeledOnly(), **kwargs)
+    if pretrained: learn.freeze()
+    return learn
 
 # %% ../nbs/05_learner.ipynb #dfe3fd4b
 @patch

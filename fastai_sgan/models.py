@@ -7,19 +7,26 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/models.html.md"""
 # %% ../nbs/02_models.ipynb #99e672d4
 from __future__ import annotations
 from fastai.vision.all import *
-import warnings
+import warnings, torchvision
 from torch.nn.utils import weight_norm as _weight_norm
 
 # %% auto #0
 __all__ = ['wn', 'GaussianNoise', 'SGANDiscriminator', 'init_wn_', 'mlp_discriminator', 'SGANGenerator', 'mlp_generator',
-           'conv_discriminator', 'conv_generator', 'body_discriminator']
+           'conv_discriminator', 'salimans_discriminator', 'CropTo', 'conv_generator', 'body_discriminator']
 
 # %% ../nbs/02_models.ipynb #481830c4
-def wn(layer:nn.Module)->nn.Module:
-    "`layer` with weight normalization (torch's `weight_norm`)"
+def wn(
+    layer:nn.Module, # a `Linear`, `Conv` or `ConvTranspose` layer
+    v_std:float=None, # redraw the direction `v` from N(0, `v_std`²); default: keep the layer's own initialization
+)->nn.Module:
+    "`layer` with weight normalization (torch's `weight_norm`): a scale `g` and a direction `v` per output unit or channel"
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)
-        return _weight_norm(layer)
+        # a transposed conv's weight is `[in,out,...]`: its output channels are dim 1
+        layer = _weight_norm(layer, dim=1 if isinstance(layer, nn.modules.conv._ConvTransposeNd) else 0)
+    if v_std is not None:
+        with torch.no_grad(): layer.weight_v.normal_(0, v_std)
+    return layer
 
 # %% ../nbs/02_models.ipynb #3e7b2ed6
 class GaussianNoise(Module):
@@ -60,14 +67,17 @@ def init_wn_(
     model:nn.Module, # a model with `wn` layers
     x:Tensor, # a batch of real inputs (a few hundred)
     eps:float=1e-6, # added to the standard deviations
-    train:bool=False, # run in training mode (batch statistics in batch norm, e.g. for the generator)
+    train:bool=False, # run in training mode (dropout and noise on, batch statistics in batch norm)
+    last_scale:float=0.1, # standard deviation of the outputs of the last weight-normed layer
 )->nn.Module:
     "Data-dependent initialization of the weight-normed layers of `model` from the batch `x`"
+    done = []
     def hook(m, inp, out):
         dims = [0] + list(range(2, out.ndim))
         mean,std = out.mean(dims),out.std(dims)+eps
         m.weight_g.div_(std.view_as(m.weight_g))
         if m.bias is not None: m.bias.sub_(mean).div_(std)
+        done.append(m)
         shape = [1,-1] + [1]*(out.ndim-2)
         return (out-mean.view(shape))/std.view(shape)
     wns = [m for m in model.modules() if hasattr(m, 'weight_g')]
@@ -77,6 +87,10 @@ def init_wn_(
     finally:
         for h in hooks: h.remove()
         model.train(mode)
+    if done: # nothing runs after the last layer: scale its outputs now
+        last = done[-1]
+        last.weight_g.mul_(last_scale)
+        if last.bias is not None: last.bias.mul_(last_scale)
     return model
 
 # %% ../nbs/02_models.ipynb #98aaa711
@@ -126,18 +140,39 @@ def mlp_generator(
     return SGANGenerator(nn.Sequential(*layers), nz, img_shape)
 
 # %% ../nbs/02_models.ipynb #ae357e7e
-def _conv(ni, nf, ks=3, stride=1, padding=None):
-    return [wn(nn.Conv2d(ni, nf, ks, stride=stride, padding=ifnone(padding, ks//2))), nn.LeakyReLU(0.2)]
+def _conv(ni, nf, ks=3, stride=1, padding=None, v_std=0.25):
+    "Weight-normed conv (directions drawn with `v_std`, see above) and leaky ReLU"
+    return [wn(nn.Conv2d(ni, nf, ks, stride=stride, padding=ifnone(padding, ks//2)), v_std), nn.LeakyReLU(0.2)]
 
 def conv_discriminator(
     n_in:int=3, # image channels
     k:int=10, # number of classes
-    widths:tuple=(64,128), # channels of the two conv blocks (Salimans: 96, 192)
+    size:int=32, # smaller side of the images: one block per halving, down to 4–7 pixels
+    widths:tuple=None, # channels of the blocks; default 32, 64, 128, then 256
+    n_conv:int=2, # 3×3 convs per block
+    pool_out:int=4, # the features: the last maps average-pooled to `pool_out`×`pool_out` (1: global pooling)
+    p:float=0., # dropout after each block
+    fake:str='implicit', # 'implicit' or 'explicit' fake class
+)->SGANDiscriminator:
+    "Conv discriminator: blocks of weight-normed 3×3 convs with leaky ReLU and max pooling, then average pooling to `pool_out`×`pool_out`"
+    if size<8: raise ValueError(f"conv_discriminator takes images of 8×8 or more, not {size}.")
+    widths = ifnone(widths, [min(32*2**i, 256) for i in range(max(1, int(math.log2(size/4))))])
+    layers,ni = [],n_in
+    for nf in widths:
+        for _ in range(n_conv): layers += _conv(ni, nf); ni = nf
+        layers += [nn.MaxPool2d(2)] + ([nn.Dropout(p)] if p else [])
+    layers += [nn.AdaptiveAvgPool2d(pool_out), nn.Flatten()]
+    return SGANDiscriminator(nn.Sequential(*layers), ni*pool_out**2, k, fake=fake)
+
+def salimans_discriminator(
+    n_in:int=3, # image channels
+    k:int=10, # number of classes
+    widths:tuple=(96,192), # channels of the two conv blocks (Salimans: 96, 192 for CIFAR-10, 64, 128 for SVHN)
     p_in:float=0.2, # dropout on the input
     p:float=0.5, # dropout between blocks
     fake:str='implicit', # 'implicit' or 'explicit' fake class
 )->SGANDiscriminator:
-    "Conv discriminator: weight-normed 3×3 conv blocks, leaky ReLU, dropout, NIN layers, global average pooling"
+    "Salimans et al.'s conv discriminator: weight-normed 3×3 conv blocks, leaky ReLU, dropout, NIN layers, global average pooling"
     w1,w2 = widths
     layers = [nn.Dropout(p_in), *_conv(n_in, w1), *_conv(w1, w1), *_conv(w1, w1, stride=2), nn.Dropout(p),
               *_conv(w1, w2), *_conv(w2, w2), *_conv(w2, w2, stride=2), nn.Dropout(p),
@@ -146,31 +181,54 @@ def conv_discriminator(
     return SGANDiscriminator(nn.Sequential(*layers), w2, k, fake=fake)
 
 # %% ../nbs/02_models.ipynb #a28bc451
+class CropTo(Module):
+    "Crop images to `h`×`w`, keeping the centre"
+    def __init__(self, h:int, w:int): self.h,self.w = h,w
+    def forward(self, x):
+        t,l = (x.shape[-2]-self.h)//2,(x.shape[-1]-self.w)//2
+        return x[..., t:t+self.h, l:l+self.w]
+
 def conv_generator(
-    img_shape:tuple=(3,32,32), # shape of one image: 28×28 or 32×32
+    img_shape:tuple=(3,32,32), # shape of one image `(C,H,W)`, any size from 8×8
     nz:int=100, # size of the random input
-    nf:int=512, # channels at 4×4 (halved at each upsampling)
+    nf:int=None, # channels of the first feature maps (halved at each upsampling); default 64×2^(upsamplings-1), at most 512
+    min_size:int=4, # smallest side of the first feature maps
 )->SGANGenerator:
-    "DCGAN generator: dense → 4×4 (7×7 for 28×28) → transposed convs with batch norm → weight-normed sigmoid output"
+    "DCGAN generator: dense → 4–7 px maps → transposed convs with batch norm, ×2 each → weight-normed sigmoid output"
     c,h,w = img_shape
-    if (h,w) not in ((28,28),(32,32)): raise ValueError(f"conv_generator makes 28×28 or 32×32 images, not {h}×{w}.")
-    s,n_up = (7,2) if h==28 else (4,3)
-    layers = [nn.Linear(nz, nf*s*s), nn.Unflatten(1, (nf,s,s)), nn.BatchNorm2d(nf), nn.ReLU()]
-    for i in range(n_up-1):
-        layers += [nn.ConvTranspose2d(nf, nf//2, 5, 2, padding=2, output_padding=1), nn.BatchNorm2d(nf//2), nn.ReLU()]
-        nf //= 2
+    if min(h,w)<8: raise ValueError(f"conv_generator makes images of 8×8 or more, not {h}×{w}.")
+    n_up = max(1, int(math.log2(min(h,w)/min_size)))
+    sh,sw = -(-h//2**n_up),-(-w//2**n_up) # the first maps, rounded up: the output is cropped to `h`×`w`
+    nf = ifnone(nf, min(512, 64*2**(n_up-1)))
+    layers = [nn.Linear(nz, nf*sh*sw), nn.Unflatten(1, (nf,sh,sw)), nn.BatchNorm2d(nf), nn.ReLU()]
+    for _ in range(n_up-1):
+        no = max(nf//2, 16)
+        layers += [nn.ConvTranspose2d(nf, no, 5, 2, padding=2, output_padding=1), nn.BatchNorm2d(no), nn.ReLU()]
+        nf = no
     layers += [wn(nn.ConvTranspose2d(nf, c, 5, 2, padding=2, output_padding=1)), nn.Sigmoid()]
-    return SGANGenerator(nn.Sequential(*layers), nz, img_shape, dist='normal')
+    if (sh*2**n_up,sw*2**n_up)!=(h,w): layers.append(CropTo(h, w))
+    return SGANGenerator(nn.Sequential(*layers), nz, tuple(img_shape), dist='normal')
 
 # %% ../nbs/02_models.ipynb #66ddb03e
+def _input_norm(stats, n_in:int):
+    "A module normalizing `n_in`-channel images with the (mean, std) `stats` of RGB images; `None` if they don't apply"
+    mean,std = stats
+    if n_in==1: mean,std = [sum(mean)/3],[sum(std)/3]
+    elif n_in!=len(mean): return None
+    return torchvision.transforms.Normalize(mean, std)
+
 def body_discriminator(
     arch=resnet18, # a fastai/torchvision architecture
     n_in:int=3, # image channels
     k:int=10, # number of classes
-    pretrained:bool=False, # load pretrained weights (downloads them)
+    pretrained:bool=False, # start from the architecture's pretrained weights (downloaded on first use)
     fake:str='implicit', # 'implicit' or 'explicit' fake class
+    cut=None, # where to cut the architecture; default fastai's `model_meta`
 )->SGANDiscriminator:
-    "K+1 discriminator on the body of `arch`, with global average pooling"
-    body = create_body(arch(), n_in=n_in, pretrained=pretrained)
-    body = nn.Sequential(body, nn.AdaptiveAvgPool2d(1), nn.Flatten())
-    return SGANDiscriminator(body, num_features_model(body[0]), k, fake=fake)
+    "K+1 discriminator on the body of `arch`, with global average pooling (and the weights' input normalization if `pretrained`)"
+    meta = model_meta.get(arch, {})
+    model = arch(weights=meta['weights'] if pretrained else None) if 'weights' in meta else arch(pretrained=pretrained)
+    body = create_body(model, n_in=n_in, pretrained=pretrained, cut=ifnone(cut, meta.get('cut')))
+    nf = num_features_model(body)
+    norm = _input_norm(meta['stats'], n_in) if pretrained and meta.get('stats') else None
+    return SGANDiscriminator(nn.Sequential(*L(norm), body, nn.AdaptiveAvgPool2d(1), nn.Flatten()), nf, k, fake=fake)

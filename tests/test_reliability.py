@@ -26,8 +26,8 @@ def test_bad_learner_input(digits, mnist):
     with pytest.raises(ValueError, match='cannot take images'): supervised_learner(rgb, discriminator=body_discriminator(resnet18, n_in=1))
     with pytest.raises(ValueError, match='makes images of shape \\(1, 28, 28\\), the data are \\(3, 32, 32\\)'):
         sgan_learner(rgb, generator=conv_generator((1,28,28)))
-    with pytest.raises(ValueError, match='No default models for 3×16×16'):
-        x = torch.rand(60,3,16,16); y = torch.arange(60)%2
+    with pytest.raises(ValueError, match='No default models for 3×6×6 images: the conv models take 8×8 or more'):
+        x = torch.rand(60,3,6,6); y = torch.arange(60)%2
         sgan_learner(SemiSupervisedDataLoaders.from_tensors(x, y, x[:10], y[:10], n_labeled=4, bs=8, device='cpu'))
 
 # --- divergence
