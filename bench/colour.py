@@ -10,10 +10,10 @@ labels (100 per class), the first 2,000 test digits; `supervised_learner(dls)` w
 
 `svhn`: an SVHN-like stand-in. Each digit is padded to 32×32 and painted with a random ink colour on a random
 background colour (each RGB channel uniform in [0, 1], so contrast often flips and is sometimes faint, as in SVHN's
-house numbers); 1,000 labels (100 per class) among the first `--n-train` (10,000) training digits, which are all the
-unlabeled pool too. `sgan_learner(dls)` and `supervised_learner(dls)` with their defaults, `fit_one_cycle(--epochs)`,
+house numbers); 1,000 labels (100 per class) among the first `--n-train` (5,000) training digits, which are all the
+unlabeled pool too. `sgan_learner(dls)` and `supervised_learner(dls)` with their defaults, `fit_one_cycle(--epochs)` (6),
 accuracy of the last epoch on the first `--n-test` coloured test digits (no epoch is chosen on them). With `--split`
-the held-out digits are 10,000 other training digits (50,000–59,999), for choosing settings without the test set.
+the held-out digits are other training digits (from 50,000 on), for choosing settings without the test set.
 Sample grids of the generator after each epoch go to `--out`/svhn_seed{S}/. Target: SGAN ≥ supervised only + 5 points.
 """
 import argparse, json, os, platform, time
@@ -35,7 +35,7 @@ def svhn_like(x, seed):
     fg,bg = torch.rand(len(x),3,1,1, generator=g),torch.rand(len(x),3,1,1, generator=g)
     return ((ink*fg + (1-ink)*bg)*255).round().byte()
 
-def svhn_dls(seed, n_train=10_000, n_test=10_000, split=False, bs=64, device='cpu', mnist=MNIST):
+def svhn_dls(seed, n_train=5_000, n_test=10_000, split=False, bs=64, device='cpu', mnist=MNIST):
     "The SVHN-like stand-in: 1,000 labels among `n_train` training digits; validation on test (or, `split`, training) digits"
     x,y,xt,yt = load_mnist(mnist)
     xv,yv = (x[50_000:60_000],y[50_000:60_000]) if split else (xt,yt)
@@ -76,8 +76,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('task', choices=['padded','svhn'])
     p.add_argument('--seeds', type=int, nargs='+', default=[0,1])
-    p.add_argument('--epochs', type=int, default=12, help='svhn: epochs of fit_one_cycle')
-    p.add_argument('--n-train', type=int, default=10_000, help='svhn: training digits (the unlabeled pool)')
+    p.add_argument('--epochs', type=int, default=6, help='svhn: epochs of fit_one_cycle')
+    p.add_argument('--n-train', type=int, default=5_000, help='svhn: training digits (the unlabeled pool)')
     p.add_argument('--n-test', type=int, default=10_000, help='svhn: held-out digits')
     p.add_argument('--bs', type=int, default=64, help='svhn: unlabeled (and labeled) images per batch')
     p.add_argument('--split', action='store_true', help='svhn: validate on training digits 50,000–59,999, not the test set')

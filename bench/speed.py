@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from plain_sgan import plain_sgan, accuracy, one_cycle, MNIST
 from colour import svhn_dls
 
-def make_dls(task, device):
+def make_dls(task, device, mnist=MNIST):
     if task=='digits': return SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device=device)
-    if task=='colour': return svhn_dls(0, n_train=10_000, n_test=2_000, device=device)
-    return SemiSupervisedDataLoaders.from_mnist(MNIST, n_labeled=100, seed=0, device=device)
+    if task=='colour': return svhn_dls(0, n_train=10_000, n_test=2_000, device=device, mnist=mnist)
+    return SemiSupervisedDataLoaders.from_mnist(mnist, n_labeled=100, seed=0, device=device)
 
 class StopTraining(Callback):
     "End each epoch's training after `n` batches (validation still runs)"
@@ -103,12 +103,13 @@ def main():
     p.add_argument('--reps', type=int, default=3, help='runs of each, alternating')
     p.add_argument('--batches', type=int, default=None, help='training batches per epoch; default: all')
     p.add_argument('--device', default='cpu')
+    p.add_argument('--mnist', default=MNIST, help='folder of the MNIST IDX files')
     p.add_argument('--channels-last', action='store_true', help="the fastai side in channels-last memory format (fastai's ChannelsLast)")
     p.add_argument('--bf16', action='store_true', help='the fastai side with bfloat16 autocast (learn.to_bf16())')
     a = p.parse_args()
     dev = torch.device(a.device)
     epochs = a.epochs or (20 if a.task=='digits' else 1)
-    dls = make_dls(a.task, dev)
+    dls = make_dls(a.task, dev, a.mnist)
     batches = min(a.batches or len(dls.train), len(dls.train))
     gpu = torch.cuda.get_device_name(dev) if dev.type=='cuda' else None
     print(f"{a.task}: {epochs} epoch(s) per run, {batches} of {len(dls.train)} batches of {dls.train.bs}+{dls.train.bs_labeled} real "

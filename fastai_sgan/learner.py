@@ -57,7 +57,8 @@ def default_n_gen(
 )->int:
     "Generator steps a batch `sgan_learner` takes by default for images of `shape`"
     c,h,w = shape
-    return 2 if _is_mlp(disc) and c==1 and (h,w)==(28,28) else 1
+    conv = not (c==1 and h*w<=28*28) if disc is None else _is_conv(disc) # what `default_models` picks, or `disc`
+    return 2 if conv or (c==1 and (h,w)==(28,28)) else 1
 
 # %% ../nbs/05_learner.ipynb #2307c3c8
 def _check_models(dls, disc, gen=None):
@@ -219,7 +220,7 @@ def sgan_learner(
     n_gen:int=None, # generator steps per batch; `None`: `default_n_gen`
     gen_lr_mult:float=1., # generator lr = lr × `gen_lr_mult`
     gen_loss:str='fm', # 'fm' (feature matching) or 'ns' (non-saturating)
-    fm_p:int=2, # feature matching with mean squared (2) or absolute (1) difference
+    fm_p:int=None, # feature matching with mean squared (2) or absolute (1) difference; `None`: 1 for conv discriminators (Salimans' CIFAR/SVHN), else 2
     smooth:float=0., # one-sided label smoothing
     lr:float=None, # default learning rate; `None`: `default_lr`
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
@@ -243,6 +244,7 @@ def sgan_learner(
     if lr is None: lr = default_lr(shape, discriminator)
     if n_gen is None: n_gen = default_n_gen(shape, discriminator)
     if ifnone(wn_init, _is_conv(discriminator)): _init_from_data(dls, discriminator, generator)
+    if fm_p is None: fm_p = 1 if _is_conv(discriminator) else 2
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, gen_loss=gen_loss, fm_p=fm_p, smooth=smooth, ema_decay=ema_decay)
     learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam),
                         lr=lr, splitter=_body_splitter if arch is not None else lambda m: [params(m.disc)], moms=moms, wd=wd,

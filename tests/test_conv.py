@@ -3,7 +3,7 @@ import pytest, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
 from fastai.vision.all import set_seed, Resize, resnet18, load_learner
 from fastai_sgan.all import SemiSupervisedDataLoaders
-from fastai_sgan.models import conv_discriminator, conv_generator, SGANDiscriminator
+from fastai_sgan.models import conv_discriminator, conv_generator, mlp_discriminator, SGANDiscriminator
 from fastai_sgan.learner import sgan_learner, supervised_learner
 
 def _padded(x): return F.pad(x, (2,2,2,2))[:,None].expand(-1,3,-1,-1).contiguous()
@@ -54,6 +54,8 @@ def test_wn_init_default_for_conv(mnist):
     assert first_std(sgan_learner(dls, wn_init=False)).mean()<0.5 # PyTorch's initialization: smaller
     logits = sgan_learner(dls).model.disc.eval().logits(xb)[0]
     assert 0.05<logits.std(0).mean()<0.2 # the head starts at `last_scale` 0.1
+    assert sgan_learner(dls).sgan_trainer.fm_p==1 # conv: feature matching by mean absolute difference (Salimans' CIFAR/SVHN)
+    assert sgan_learner(dls, discriminator=mlp_discriminator(3*32*32, 10)).sgan_trainer.fm_p==2
 
 def _write_photos(root, x, y, sizes):
     "PNG 'photos' of coloured digits, of several sizes, in train/<class>, train/unlabeled and valid/<class>"
@@ -101,7 +103,7 @@ def test_resnet_body_sgan(mnist):
     set_seed(0)
     learn = sgan_learner(dls, arch=resnet18)
     assert learn.model.generator.sample(2).shape==(2,3,32,32)
-    assert learn.sgan_trainer.n_gen==1
+    assert learn.sgan_trainer.n_gen==2 # conv discriminators: two generator steps a batch
     body0 = learn.model.disc.body[0][0].weight.detach().clone()
     learn.fit(1)
     assert learn.sgan_trainer.sgan_joint # batch norm: feature matching on real and generated images together
