@@ -218,7 +218,7 @@ def sgan_learner(
     ema:bool=True, # validate and predict with an EMA of the discriminator's weights
     ema_decay:float=0.999, # decay of that EMA
     n_gen:int=None, # generator steps per batch; `None`: `default_n_gen`
-    gen_lr_mult:float=1., # generator lr = lr × `gen_lr_mult`
+    gen_lr_mult:float=None, # generator lr = lr × `gen_lr_mult`; `None`: 3 for conv discriminators, else 1
     gen_loss:str='fm', # 'fm' (feature matching) or 'ns' (non-saturating)
     fm_p:int=None, # feature matching with mean squared (2) or absolute (1) difference; `None`: 1 for conv discriminators (Salimans' CIFAR/SVHN), else 2
     smooth:float=0., # one-sided label smoothing
@@ -245,6 +245,7 @@ def sgan_learner(
     if n_gen is None: n_gen = default_n_gen(shape, discriminator)
     if ifnone(wn_init, _is_conv(discriminator)): _init_from_data(dls, discriminator, generator)
     if fm_p is None: fm_p = 1 if _is_conv(discriminator) else 2
+    if gen_lr_mult is None: gen_lr_mult = 3. if _is_conv(discriminator) else 1.
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, gen_loss=gen_loss, fm_p=fm_p, smooth=smooth, ema_decay=ema_decay)
     learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam),
                         lr=lr, splitter=_body_splitter if arch is not None else lambda m: [params(m.disc)], moms=moms, wd=wd,
