@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 from PIL import Image
 from fastai.vision.all import Resize, set_seed
-from fastai_sgan.all import SemiSupervisedDataLoaders, load_mnist, loader_speed, sgan_learner
+from fastai_sgan.all import SemiSupervisedDataLoaders, load_mnist, sgan_learner
+from fastai_sgan.cli import _loader_speed as loader_speed
 
 def write_folder(root, mnist, per_class, size=None, rgb=False):
     "MNIST as `training/<digit>/*.png` and `testing/<digit>/*.png`, `per_class` training images per class (0: all)"

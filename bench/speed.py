@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 from fastai.vision.all import (set_seed, TensorImage, Callback, CancelTrainException, Pipeline, IntToFloatTensor, Learner,
                                DataLoaders, MSELossFlat)
-from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, default_n_gen, loader_speed, sgan_adam
+from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, default_n_gen, sgan_adam
+from fastai_sgan.cli import _loader_speed as loader_speed
 sys.path.insert(0, str(Path(__file__).parent))
 from plain_sgan import plain_sgan, accuracy, one_cycle, MNIST
 from colour import svhn_dls

@@ -14,7 +14,7 @@ from .models import *
 from .losses import *
 
 # %% auto #0
-__all__ = ['SGANModel', 'SGANPart', 'create_gen_opt', 'amp_to_device', 'DeviceMixedPrecision', 'SGANDivergence', 'SGANTrainer']
+__all__ = ['SGANModel', 'sgan_part', 'create_gen_opt', 'amp_to_device', 'DeviceMixedPrecision', 'SGANDivergence', 'SGANTrainer']
 
 # %% ../nbs/04_callback.ipynb #28feb5c9
 class SGANModel(Module):
@@ -34,7 +34,9 @@ class SGANModel(Module):
         self._ddp_params_and_buffers_to_ignore = [n for n,_ in chain(self.named_parameters(), self.named_buffers())
                                                   if n.startswith(('generator.','ema.'))]
 
-    def forward(self, x): return (self.disc if self.training or self.ema is None else self.ema)(x)
+    def forward(self, x):
+        if self.training: return self.disc.logits(x)[0] # K or K+1 logits: what `SGANLoss` needs
+        return (self.disc if self.ema is None else self.ema)(x)
 
     def _apply(self, fn, *args, **kwargs):
         self._ema_pairs = None # `to`, `cuda`, `half`... may replace the tensors `update_ema` keeps lists of
@@ -59,15 +61,14 @@ class SGANModel(Module):
 def _forget_ema_steps(m, keys): m._ema_t = None # `ema_steps` was loaded: read it again
 
 # %% ../nbs/04_callback.ipynb #20b211b5
-class SGANPart(Metric):
-    "Epoch mean of one part of the SGAN losses over the training batches, as recorded by `SGANTrainer`"
-    def __init__(self, cb, part:str): self.cb,self.part = cb,part
-    def reset(self): pass
-    def accumulate(self, learn): pass
-    @property
-    def value(self): return self.cb.sgan_means.get(self.part)
-    @property
-    def name(self): return self.part
+def _epoch_mean(cb, part): return cb.sgan_means.get(part)
+
+def sgan_part(
+    cb:Callback, # the `SGANTrainer` that records the parts
+    part:str, # 'loss_lab', 'loss_unl', 'loss_gen' or 'acc_lab'
+)->ValueMetric:
+    "A metric: the epoch mean of one part of the SGAN losses over the training batches, as recorded by `cb`"
+    return ValueMetric(partial(_epoch_mean, cb, part), part)
 
 # %% ../nbs/04_callback.ipynb #97f573f7
 def create_gen_opt(learn:Learner):
@@ -79,7 +80,6 @@ def create_gen_opt(learn:Learner):
 # %% ../nbs/04_callback.ipynb #8069dde1
 def _amp_dtype(mp): return torch.bfloat16 if mp.amp_mode==AMPMode.BF16 else torch.float16
 
-#| export
 def amp_to_device(learn:Learner):
     "Make the `MixedPrecision` callback of `learn` (if any) autocast on the model's device; return it"
     mp = first(cb for cb in learn.cbs if isinstance(cb, MixedPrecision))
@@ -106,33 +106,27 @@ class SGANDivergence(RuntimeError):
 
 # %% ../nbs/04_callback.ipynb #6028ac12
 class SGANTrainer(Callback):
-    "Interleave a discriminator step and `n_gen` generator (feature matching) steps in each training batch"
-    order,run_valid = 65,False # after `ParamScheduler` (60), so the hyper-parameters are this batch's
+    "Interleave a discriminator step and `n_gen` generator steps (on `learn.loss_func.generator`) in each training batch"
+    order,run_valid = ParamScheduler.order+5,False # after `ParamScheduler`, so the generator gets this batch's hyper-parameters
     def __init__(self,
         n_gen:int=1, # generator steps per batch
         gen_lr_mult:float=1., # generator lr = discriminator lr × `gen_lr_mult`
-        gen_loss:str='fm', # 'fm' (feature matching) or 'ns' (non-saturating GAN loss)
-        fm_p:int=2, # feature matching distance: 2 (mean squared, Salimans' MNIST) or 1 (mean absolute)
-        smooth:float=0., # one-sided label smoothing of the real target
-        unl_weight:float=1., # weight of the real-vs-fake loss
         ema_decay:float=0.999, # decay of the discriminator's EMA (if the model keeps one)
     ):
-        if gen_loss not in ('fm','ns'): raise ValueError(f"gen_loss={gen_loss!r}: use 'fm' or 'ns'.")
-        if fm_p not in (1,2): raise ValueError(f"fm_p={fm_p!r}: use 1 or 2.")
         if not (isinstance(n_gen, int) and n_gen>=1): raise ValueError(f"n_gen={n_gen!r}: use a whole number of generator steps per batch, at least 1.")
         store_attr()
         self.sgan_means = {}
-        self.metrics = [SGANPart(self, p) for p in ('loss_lab','loss_unl','loss_gen','acc_lab')]
+        self.metrics = [sgan_part(self, p) for p in ('loss_lab','loss_unl','loss_gen','acc_lab')]
 
     def before_fit(self):
         self.sgan_model = getattr(self.model, 'module', self.model) # the `SGANModel`, also under DDP
         self.sgan_disc,self.sgan_gen = self.sgan_model.disc,self.sgan_model.generator
         self.sgan_gen_params = [p for p in self.sgan_gen.parameters() if p.requires_grad]
+        if isinstance(self.loss_func, SGANLoss) and self.loss_func.k is None: self.learn.loss_func.k = self.sgan_disc.k
         # batch norm in the discriminator (e.g. a ResNet body): feature matching sees real and generated images in one batch
         self.sgan_joint = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.sgan_disc.modules())
         self.sgan_hypers = {} # hyper-parameters last given to the generator's optimizer
         if getattr(self.learn, 'gen_opt', None) is None: create_gen_opt(self.learn)
-        self.sgan_hooks = hook_outputs([self.sgan_disc.body, self.sgan_disc.head], detach=False)
         self.sgan_idle = hasattr(self.learn, 'lr_finder')
         mp = amp_to_device(self.learn)
         dev = first(self.sgan_gen.parameters()).device.type
@@ -142,17 +136,15 @@ class SGANTrainer(Callback):
         self.sgan_dist = torch.distributed.is_available() and torch.distributed.is_initialized() and num_distrib()>1
         if self.sgan_dist: self._sync_generator(broadcast=True)
 
-    def after_fit(self): # also runs after a cancelled fit
-        self.sgan_hooks.remove()
-        self.sgan_real = None
+    def after_fit(self): self.sgan_real = None # also runs after a cancelled fit
 
     def before_train(self): self.sgan_sums,self.sgan_n = {},0
 
     def before_batch(self):
         x,y = self.xb[0],self.yb[0]
-        self.sgan_unl,self.sgan_n_fake = self._unlabeled(y)
+        unl,self.sgan_n_fake = self._unlabeled(y)
         with torch.no_grad(): fake = self.sgan_gen.sample(self.sgan_n_fake).to(x.dtype)
-        self.sgan_real,self.sgan_n_real = x[self.sgan_unl],len(x) # the generated images go after the real ones
+        self.sgan_real = x[unl]
         self.learn.xb = (torch.cat([x, fake]),)
         self.learn.yb = (torch.cat([y, y.new_full((self.sgan_n_fake,), FAKE)]),)
 
@@ -165,17 +157,13 @@ class SGANTrainer(Callback):
         return unl,int(unl.sum())
 
     def after_loss(self):
-        y,logits = self.yb[0],self.sgan_hooks.stored[1].float()
-        gl = self.sgan_disc.gan_logit(logits)
-        lab = y>=0
-        loss_lab = self.loss_grad # fastai's `loss_func` (`SGANLoss`) just computed the supervised loss
-        n = self.sgan_n_real
-        loss_unl = unsup_loss(gl[:n][self.sgan_unl], gl[n:], self.smooth)
-        self.learn.loss_grad = loss_lab + self.unl_weight*loss_unl
-        if not torch.isfinite(self.loss_grad): self._diverged('discriminator', loss_lab=loss_lab, loss_unl=loss_unl)
-        self.learn.loss = self.loss_grad.detach().clone()
-        acc = ((logits[:, :self.sgan_disc.k].argmax(1)==y) & lab).sum()/lab.sum().clamp_min(1)
-        self._log(loss_lab=loss_lab, loss_unl=loss_unl, acc_lab=acc)
+        lf = self.learn.loss_func
+        parts = {k:v for k in ('loss_lab','loss_unl') if (v:=getattr(lf, k, None)) is not None}
+        if not torch.isfinite(self.loss_grad): self._diverged('discriminator', loss=self.loss_grad, **parts)
+        y,lab = self.yb[0],self.yb[0]>=0
+        acc = masked_mean(self.pred[:, :self.sgan_disc.k].argmax(1)==y, lab)
+        self._log(**parts, acc_lab=acc)
+        self.sgan_n += 1
 
     def _sync_hypers(self):
         "Give the generator's optimizer `learn.opt`'s current hyper-parameters, lr × `gen_lr_mult`"
@@ -197,6 +185,10 @@ class SGANTrainer(Callback):
             self.sgan_scaler.update()
             self.learn.gen_opt.zero_grad()
         self._log(loss_gen=loss)
+
+    def _gen_loss(self):
+        "The generator's loss for one step: `learn.loss_func.generator` on new images"
+        return self.learn.loss_func.generator(self.sgan_disc, self.sgan_gen, self.sgan_real, max(self.sgan_n_fake, 2), self.sgan_joint)
 
     def _sync_generator(self, broadcast=False):
         "Under DDP: average the generator's gradients over the processes (or, with `broadcast`, copy rank 0's generator and EMA)"
@@ -225,22 +217,8 @@ class SGANTrainer(Callback):
             f"batch {self.iter} of {self.n_iter} (counting from 0). Training stopped before that step, so the weights are "
             f"those after the previous batch. Lower the learning rate, check the data for NaN/inf, or train in fp32.")
 
-    def _gen_loss(self):
-        n = max(self.sgan_n_fake, 2)
-        if self.gen_loss=='ns':
-            logits,_ = self.sgan_disc.logits(self.sgan_gen.sample(n))
-            return ns_gen_loss(self.sgan_disc.gan_logit(logits))
-        if self.sgan_joint: # one batch, so batch norm normalizes both with the same statistics, as in the discriminator's step
-            real = self.sgan_real.detach()
-            _,feats = self.sgan_disc.logits(torch.cat([real, self.sgan_gen.sample(n).to(real.dtype)]))
-            return feature_matching(feats[:len(real)].detach(), feats[len(real):], self.fm_p)
-        with torch.no_grad(): _,real_feats = self.sgan_disc.logits(self.sgan_real)
-        _,fake_feats = self.sgan_disc.logits(self.sgan_gen.sample(n))
-        return feature_matching(real_feats, fake_feats, self.fm_p)
-
     def _log(self, **parts):
         for k,v in parts.items(): self.sgan_sums[k] = self.sgan_sums.get(k, 0.) + v.detach()
-        if 'loss_lab' in parts: self.sgan_n += 1
 
     def after_train(self):
         if self.sgan_dist: # batch norm statistics of the generator: rank 0's

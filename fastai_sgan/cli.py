@@ -17,10 +17,10 @@ from .learner import *
 from .report import *
 
 # %% auto #0
-__all__ = ['describe_dls', 'loader_speed', 'sgan_demo', 'sgan_train', 'results_table']
+__all__ = ['sgan_demo', 'sgan_train', 'results_table']
 
 # %% ../nbs/09_cli.ipynb #6dc53d3e
-def describe_dls(dls:SemiSupervisedDataLoaders)->str:
+def _describe_dls(dls:SemiSupervisedDataLoaders)->str:
     "A few lines telling what `dls` holds and what a training batch looks like"
     per_class = dls.train.dataset.y[dls.labeled_idxs.to(dls.train.dataset.y.device)].bincount(minlength=dls.c).tolist() \
         if isinstance(dls.train_ds, TensorImageDataset) else None
@@ -36,7 +36,7 @@ def describe_dls(dls:SemiSupervisedDataLoaders)->str:
     return '\n'.join(lines)
 
 # %% ../nbs/09_cli.ipynb #b5521f4f
-def loader_speed(dl, n_epochs:int=1)->float:
+def _loader_speed(dl, n_epochs:int=1)->float:
     "Images per second when iterating `dl` for `n_epochs`"
     n,start = 0,time.perf_counter()
     for _ in range(n_epochs):
@@ -69,8 +69,8 @@ def sgan_demo(
                else SemiSupervisedDataLoaders.from_mnist(data, **kw))
     except ValueError as e: _usage_error(e)
     print(f"fastai_sgan: semi-supervised DataLoaders on {dataset}")
-    print(describe_dls(dls))
-    print(f"training loader: {loader_speed(dls.train):,.0f} images/s (one epoch, this machine)")
+    print(_describe_dls(dls))
+    print(f"training loader: {_loader_speed(dls.train):,.0f} images/s (one epoch, this machine)")
     return dls
 
 # %% ../nbs/09_cli.ipynb #2badbdbe
@@ -175,6 +175,7 @@ def sgan_train(
         if Path(out).exists() and not Path(out).is_dir(): raise ValueError(f"--out {out} is a file: give a folder.")
         if arch not in _ARCHS: _arch_fn(arch)
         dev = _device(device)
+        set_seed(seed) # first: the loaders draw their own random generators from the global ones
         dls = _sgan_dls(dataset, data, n_labeled, bs, seed, dev, size, dict(shift=shift, max_rotate=max_rotate, zoom=zoom))
         shape = tuple(dls.one_batch()[0].shape[1:])
         set_seed(seed)

@@ -99,6 +99,7 @@ class TensorImageDataset:
     def __getitem__(self, i):
         if isinstance(i, Tensor): i = i.to(self.x.device)
         return self.img_cls(self.x[i]), TensorCategory(self.y[i])
+    def __iter__(self): return (self[i] for i in range(len(self)))
 
     def masked_batch(self,
         unl:Tensor, # indices of the items whose label is hidden
@@ -116,6 +117,19 @@ class TensorImageDataset:
     def to(self, device):
         "Move the tensors to `device`"
         self.x,self.y = self.x.to(device),self.y.to(device)
+        return self
+
+    @contextmanager
+    def set_split_idx(self, i):
+        "Context manager in which the random transforms act as for split `i` (as fastai's `Datasets.set_split_idx`, used by `tta`)"
+        old = self.split_idx
+        self.split_idx = i
+        try: yield self
+        finally: self.split_idx = old
+
+    @property
+    def items(self):
+        "The `(image, label)` pairs (what fastai's `Interpretation` reads back by index)"
         return self
 
     @property
@@ -350,7 +364,7 @@ def from_tensors(cls:SemiSupervisedDataLoaders,
 # %% ../nbs/00_data.ipynb #db7be142
 class RandomShift(RandTransform):
     "Shift each training image by a random whole number of pixels, at most `max_shift` in each direction"
-    split_idx,order = 0,40 # training only; after `IntToFloatTensor`, before `Normalize`
+    split_idx,order = 0,IntToFloatTensor.order+30 # training only; after `IntToFloatTensor`, before `Normalize`
     def __init__(self, max_shift:int=2): super().__init__(p=1.); self.max_shift = max_shift
     def encodes(self, x:TensorImage):
         s = self.max_shift
@@ -384,18 +398,22 @@ def _test_item(o, vds):
 def test_dl(self:SemiSupervisedDataLoaders,
     test_items, # in-memory data: a `[N,H,W]`/`[N,C,H,W]` tensor or a list of image tensors, files or PIL images; else fastai's items
     rm_type_tfms=None, # passed to fastai's `test_dl` for other data
-    with_labels:bool=False, # passed to fastai's `test_dl` for other data
+    with_labels:bool=False, # keep the labels: in-memory data as `(image, class index)` pairs, other data as fastai's `test_dl`
     **kwargs
 ):
     "Test `DataLoader` of `test_items`, with the validation transforms"
     vds = self.valid_ds
     if not isinstance(vds, TensorImageDataset):
         return DataLoaders.test_dl(self, test_items, rm_type_tfms=rm_type_tfms, with_labels=with_labels, **kwargs)
+    kwargs.pop('process', None) # fastai's `Interpretation` passes it; in-memory images need no processing
+    y = None
+    if with_labels and is_listy(test_items) and len(test_items) and isinstance(test_items[0], tuple):
+        test_items,y = [o[0] for o in test_items],tensor([int(o[1]) for o in test_items]).long()
     x = _check_images(torch.stack([_test_item(o, vds) for o in test_items]) if is_listy(test_items) else test_items, 'test_items')
     if x.shape[1:]!=vds.x.shape[1:]:
         raise ValueError(f"Test images have shape {tuple(x.shape[1:])}, the data {tuple(vds.x.shape[1:])}: resize them.")
     if x.dtype!=vds.x.dtype: raise ValueError(f"Test images are {x.dtype}, the data {vds.x.dtype}: convert them.")
-    ds = TensorImageDataset(x, torch.full((len(x),), UNLABELED, dtype=torch.long), vds.vocab)
+    ds = TensorImageDataset(x, ifnone(y, torch.full((len(x),), UNLABELED, dtype=torch.long)), vds.vocab)
     return self.valid.new(ds.to(vds.x.device), **kwargs)
 
 # %% ../nbs/00_data.ipynb #2b9eb6e6

@@ -134,11 +134,12 @@ def _set_rng_state(st:dict, dls):
     np.random.set_state((name, keys.cpu().numpy().astype(np.uint32), pos, has_gauss, cached))
     for dl,s in zip(dls.loaders, st['dls']): dl.rng.setstate(s)
 
-def _safe_load(file, device):
-    "`torch.load` with `weights_only=True`, allowing what fastai's own optimizer states hold"
+def _safe_load(file, device, **torch_load_kwargs):
+    "`torch.load`, by default with `weights_only=True`, allowing what fastai's own optimizer states hold"
     np_core = getattr(np, '_core', None) or np.core
     allowed = [L, np_core.multiarray.scalar, np.dtype, *[getattr(np.dtypes, d) for d in np.dtypes.__all__]] # as fastai's `load_model`
-    with torch.serialization.safe_globals(allowed): return torch.load(file, map_location=device, weights_only=True)
+    kw = merge(dict(weights_only=True), torch_load_kwargs)
+    with torch.serialization.safe_globals(allowed): return torch.load(file, map_location=device, **kw)
 
 # %% ../nbs/05_learner.ipynb #b720fb4b
 class SGANLearner(Learner):
@@ -163,13 +164,14 @@ class SGANLearner(Learner):
         device=None, # where to load the tensors; default the dls' device
         with_opt:bool=True, # also load the optimizers' and random generators' states, if saved
         strict:bool=True, # passed to `load_state_dict`
+        **torch_load_kwargs, # passed to `torch.load` (as fastai's `load`, e.g. `weights_only`)
     ):
         "Load what `save` wrote (or a file of fastai's `save`)"
         if device is None and hasattr(self.dls, 'device'): device = self.dls.device
         if self.opt is None: self.create_opt()
         file = join_path_file(file, self.path/self.model_dir, ext='.pth')
         distrib_barrier()
-        state = _safe_load(file, device)
+        state = _safe_load(file, device, **torch_load_kwargs)
         hasopt = isinstance(state, dict) and {'model','opt'}<=set(state)
         get_model(self.model).load_state_dict(state['model'] if hasopt else state, strict=strict)
         if not with_opt: return self
@@ -219,9 +221,11 @@ def sgan_learner(
     ema_decay:float=0.999, # decay of that EMA
     n_gen:int=None, # generator steps per batch; `None`: `default_n_gen`
     gen_lr_mult:float=None, # generator lr = lr × `gen_lr_mult`; `None`: 3 for conv discriminators, else 1
-    gen_loss:str='fm', # 'fm' (feature matching) or 'ns' (non-saturating)
+    gen_loss='fm', # the generator's loss: 'fm' (feature matching), 'ns' (non-saturating) or a function (see `SGANLoss`)
     fm_p:int=None, # feature matching with mean squared (2) or absolute (1) difference; `None`: 1 for conv discriminators (Salimans' CIFAR/SVHN), else 2
     smooth:float=0., # one-sided label smoothing
+    unl_weight:float=1., # weight of the real-vs-fake loss in the discriminator's
+    loss_func:SGANLoss=None, # the whole objective; default: `SGANLoss` with the five arguments above
     lr:float=None, # default learning rate; `None`: `default_lr`
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
     wd:float=0., # weight decay
@@ -246,8 +250,9 @@ def sgan_learner(
     if ifnone(wn_init, _is_conv(discriminator)): _init_from_data(dls, discriminator, generator)
     if fm_p is None: fm_p = 1 if _is_conv(discriminator) else 2
     if gen_lr_mult is None: gen_lr_mult = 3. if _is_conv(discriminator) else 1.
-    cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, gen_loss=gen_loss, fm_p=fm_p, smooth=smooth, ema_decay=ema_decay)
-    learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam),
+    loss = ifnone(loss_func, SGANLoss(dls.c, unl_weight=unl_weight, smooth=smooth, gen_loss=gen_loss, fm_p=fm_p))
+    cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, ema_decay=ema_decay)
+    learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=loss, opt_func=ifnone(opt_func, sgan_adam),
                         lr=lr, splitter=_body_splitter if arch is not None else lambda m: [params(m.disc)], moms=moms, wd=wd,
                         metrics=L(metrics)+cb.metrics, cbs=L(cbs)+cb, **kwargs)
     if pretrained: learn.freeze()
@@ -256,7 +261,7 @@ def sgan_learner(
 # %% ../nbs/05_learner.ipynb #ec8c6cae
 class LabeledOnly(Callback):
     "Drop the unlabeled items (target `UNLABELED`) from each training batch"
-    order,run_valid = 1,False
+    order,run_valid = MixedPrecision.order-9,False # before the model sees the batch, and before batch callbacks such as `MixUp`
     def before_batch(self):
         lab = self.yb[0]>=0
         self.learn.xb,self.learn.yb = (self.xb[0][lab],),(self.yb[0][lab],)
@@ -283,7 +288,7 @@ def supervised_learner(
     if discriminator is None: discriminator = default_models(shape, dls.c)[0]
     _check_models(dls, discriminator)
     if ifnone(wn_init, _is_conv(discriminator)): _init_from_data(dls, discriminator)
-    learn = SGANLearner(dls, discriminator, loss_func=SGANLoss(), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
+    learn = SGANLearner(dls, discriminator, loss_func=SGANLoss(dls.c), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
                         splitter=_body_splitter if arch is not None else trainable_params, metrics=metrics,
                         cbs=L(cbs)+LabeledOnly(), **kwargs)
     if pretrained: learn.freeze()

@@ -8,27 +8,35 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/losses.html.md"""
 from __future__ import annotations
 from fastai.vision.all import *
 from .data import UNLABELED
+from .models import gan_logit
 
 # %% auto #0
-__all__ = ['FAKE', 'sup_loss', 'unsup_loss', 'feature_matching', 'ns_gen_loss', 'SGANLoss']
+__all__ = ['FAKE', 'masked_mean', 'sup_loss', 'unsup_loss', 'feature_matching', 'ns_gen_loss', 'SGANLoss']
 
 # %% ../nbs/03_losses.ipynb #c3288cfd
 FAKE = -2 # target of a generated image inside a discriminator batch
 
+def masked_mean(v:Tensor, m:Tensor)->Tensor:
+    "Mean of `v` where the mask `m` is true; 0 where it has none"
+    # not `v[m].mean()`: indexing by a mask makes the host wait for the GPU in every batch
+    return torch.where(m, v, 0.).sum()/m.sum().clamp_min(1)
+
 # %% ../nbs/03_losses.ipynb #52a51903
 def sup_loss(logits:Tensor, y:Tensor, k:int)->Tensor:
     "Cross-entropy of the items whose target is a class (`y>=0`); 0 when there are none"
-    lab = y>=0
     ce = F.cross_entropy(logits if logits.shape[1]>k else logits[:, :k], y.clamp_min(0), reduction='none')
-    # a masked mean, not `logits[lab]`: indexing by a mask makes the host wait for the GPU in every batch
-    return torch.where(lab, ce, 0.).sum()/lab.sum().clamp_min(1)
+    return masked_mean(ce, y>=0)
 
 # %% ../nbs/03_losses.ipynb #37d5a5d5
-def unsup_loss(real_logit:Tensor, fake_logit:Tensor, smooth:float=0.)->Tensor:
-    "Real-vs-fake loss on the real/fake logits of real and generated images; real target `1-smooth`"
+def unsup_loss(
+    logit:Tensor, # real-vs-fake logit of each item (`gan_logit`)
+    y:Tensor, # targets: `UNLABELED` for real images, `FAKE` for generated ones; other items are left out
+    smooth:float=0., # one-sided label smoothing: real target `1-smooth`
+)->Tensor:
+    "Real-vs-fake loss: binary cross-entropy of the unlabeled real items (target `1-smooth`) and the generated ones (0), averaged"
     # binary cross-entropy of a logit `l` with target `t`: softplus(l) - t*l (no target tensors to build)
-    real = (F.softplus(real_logit) - (1-smooth)*real_logit).mean()
-    return (real + F.softplus(fake_logit).mean())/2
+    sp = F.softplus(logit)
+    return (masked_mean(sp - (1-smooth)*logit, y==UNLABELED) + masked_mean(sp, y==FAKE))/2
 
 # %% ../nbs/03_losses.ipynb #e965d5d5
 def feature_matching(real_feats:Tensor, fake_feats:Tensor, p:int=2)->Tensor:
@@ -42,11 +50,45 @@ def ns_gen_loss(fake_logit:Tensor)->Tensor:
 
 # %% ../nbs/03_losses.ipynb #c1f342d6
 class SGANLoss(BaseLoss):
-    "Cross-entropy over the K class logits, ignoring unlabeled (`UNLABELED`) and generated (`FAKE`) items"
-    def __init__(self): super().__init__(nn.CrossEntropyLoss, flatten=False, is_2d=False)
+    "The SGAN objective: the discriminator's loss on a batch of labeled, unlabeled and generated items, and `generator`'s"
+    def __init__(self,
+        k:int=None, # number of classes: a K+1-th logit is the explicit fake class; `None`: every logit is a class
+        unl_weight:float=1., # weight of the real-vs-fake loss
+        smooth:float=0., # one-sided label smoothing of the real target
+        gen_loss='fm', # the generator's loss: 'fm' (feature matching), 'ns' (non-saturating) or a function `(disc, real, fake)->loss`
+        fm_p:int=2, # feature matching distance: 2 (mean squared, Salimans' MNIST) or 1 (mean absolute)
+    ):
+        if not (callable(gen_loss) or gen_loss in ('fm','ns')):
+            raise ValueError(f"gen_loss={gen_loss!r}: use 'fm', 'ns' or a function (disc, real, fake) -> loss.")
+        if fm_p not in (1,2): raise ValueError(f"fm_p={fm_p!r}: use 1 or 2.")
+        super().__init__(nn.CrossEntropyLoss, flatten=False, is_2d=False)
+        store_attr('k,unl_weight,smooth,gen_loss,fm_p')
+        self.loss_lab = self.loss_unl = None
+
     def __call__(self, inp, targ, **kwargs):
-        if self.reduction=='mean': return sup_loss(inp, targ, inp.shape[1]) # the mean over the labeled items, no host sync
-        if (targ>=0).all(): return super().__call__(inp, targ, **kwargs) # per item (`get_preds(with_loss=True)`)
-        return sup_loss(inp, targ, inp.shape[1])
+        k = ifnone(self.k, inp.shape[1])
+        if self.reduction!='mean' and (targ>=0).all(): return super().__call__(inp[:, :k], targ, **kwargs) # per item
+        inp = inp.float()
+        loss_lab,loss_unl = sup_loss(inp, targ, k),unsup_loss(gan_logit(inp, k), targ, self.smooth)
+        self.loss_lab,self.loss_unl = loss_lab.detach(),loss_unl.detach()
+        return loss_lab + self.unl_weight*loss_unl
+
+    def generator(self,
+        disc:nn.Module, # the discriminator (an `SGANDiscriminator`)
+        gen:nn.Module, # the generator (an `SGANGenerator`)
+        real:Tensor, # real images of the batch (the unlabeled ones)
+        n:int, # images to generate
+        joint:bool=False, # pass real and generated images through `disc` in one batch (for batch norm)
+    )->Tensor:
+        "The generator's loss on `n` new images of `gen`, judged by `disc` against the real images `real`"
+        if callable(self.gen_loss): return self.gen_loss(disc, real, gen.sample(n).to(real.dtype))
+        if self.gen_loss=='ns': return ns_gen_loss(disc.gan_logit(disc.logits(gen.sample(n))[0]))
+        if joint: # one batch, so batch norm normalizes both with the same statistics, as in the discriminator's step
+            real = real.detach()
+            feats = disc.logits(torch.cat([real, gen.sample(n).to(real.dtype)]))[1]
+            return feature_matching(feats[:len(real)].detach(), feats[len(real):], self.fm_p)
+        with torch.no_grad(): real_feats = disc.logits(real)[1]
+        return feature_matching(real_feats, disc.logits(gen.sample(n))[1], self.fm_p)
+
     def decodes(self, x): return x.argmax(dim=-1)
     def activation(self, x): return F.softmax(x, dim=-1)

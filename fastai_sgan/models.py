@@ -11,8 +11,9 @@ import warnings, torchvision
 from torch.nn.utils import weight_norm as _weight_norm
 
 # %% auto #0
-__all__ = ['wn', 'GaussianNoise', 'SGANDiscriminator', 'init_wn_', 'mlp_discriminator', 'SGANGenerator', 'mlp_generator',
-           'conv_discriminator', 'salimans_discriminator', 'CropTo', 'conv_generator', 'body_discriminator']
+__all__ = ['wn', 'GaussianNoise', 'gan_logit', 'SGANDiscriminator', 'init_wn_', 'mlp_discriminator', 'SGANGenerator',
+           'mlp_generator', 'conv_discriminator', 'salimans_discriminator', 'CropTo', 'conv_generator',
+           'body_discriminator']
 
 # %% ../nbs/02_models.ipynb #481830c4
 def wn(
@@ -36,6 +37,14 @@ class GaussianNoise(Module):
     def extra_repr(self): return f'sigma={self.sigma}'
 
 # %% ../nbs/02_models.ipynb #8c2cd041
+def gan_logit(
+    logits:Tensor, # `[B,K]` class logits, or `[B,K+1]` with the explicit fake logit last
+    k:int, # number of real classes
+)->Tensor:
+    "Real-vs-fake logit: logsumexp of the K class logits, minus the fake logit if there is a K+1-th"
+    lse = torch.logsumexp(logits[:, :k], dim=1)
+    return lse - logits[:, k] if logits.shape[1]>k else lse
+
 class SGANDiscriminator(Module):
     "K+1 discriminator: `body` gives the features, `head` the K (implicit fake class) or K+1 (explicit) logits"
     def __init__(self,
@@ -58,8 +67,7 @@ class SGANDiscriminator(Module):
 
     def gan_logit(self, logits:Tensor)->Tensor:
         "Real-vs-fake logit from the output of `logits`: logsumexp of the K class logits minus the fake logit"
-        lse = torch.logsumexp(logits[:, :self.k], dim=1)
-        return lse - logits[:, self.k] if self.fake=='explicit' else lse
+        return gan_logit(logits, self.k)
 
 # %% ../nbs/02_models.ipynb #3e1bb18f
 @torch.no_grad()

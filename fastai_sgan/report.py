@@ -16,7 +16,7 @@ __all__ = ['SaveSamples', 'plot_history']
 # %% ../nbs/06_report.ipynb #20f3d785
 class SaveSamples(Callback):
     "Save a grid of `n` generated images after each epoch, from the same random inputs every time"
-    order,run_valid = 70,False # after `SGANTrainer`
+    order,run_valid = SGANTrainer.order+5,False # after `SGANTrainer`
     def __init__(self,
         path:str|Path='samples', # folder of the grids, relative to `learn.path` unless absolute
         n:int=100, # images per grid

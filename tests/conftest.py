@@ -5,6 +5,12 @@ from PIL import Image
 os.environ.setdefault('MPLBACKEND', 'Agg')
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
 
+@pytest.fixture(scope='module')
+def digits():
+    "scikit-learn's digits with 50 labels (a module's tests share them)"
+    from fastai_sgan.all import SemiSupervisedDataLoaders
+    return SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device='cpu')
+
 @pytest.fixture(scope='session')
 def mnist():
     "The local MNIST copy as uint8 tensors (x_train, y_train, x_test, y_test)"

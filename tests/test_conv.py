@@ -54,10 +54,10 @@ def test_wn_init_default_for_conv(mnist):
     assert first_std(sgan_learner(dls, wn_init=False)).mean()<0.5 # PyTorch's initialization: smaller
     logits = sgan_learner(dls).model.disc.eval().logits(xb)[0]
     assert 0.05<logits.std(0).mean()<0.2 # the head starts at `last_scale` 0.1
-    cb = sgan_learner(dls).sgan_trainer # conv presets: L1 feature matching (Salimans' CIFAR/SVHN), generator lr × 3
-    assert (cb.fm_p,cb.gen_lr_mult)==(1,3.)
-    cb = sgan_learner(dls, discriminator=mlp_discriminator(3*32*32, 10)).sgan_trainer
-    assert (cb.fm_p,cb.gen_lr_mult)==(2,1.)
+    learn = sgan_learner(dls) # conv presets: L1 feature matching (Salimans' CIFAR/SVHN), generator lr × 3
+    assert (learn.loss_func.fm_p,learn.sgan_trainer.gen_lr_mult)==(1,3.)
+    learn = sgan_learner(dls, discriminator=mlp_discriminator(3*32*32, 10))
+    assert (learn.loss_func.fm_p,learn.sgan_trainer.gen_lr_mult)==(2,1.)
 
 def _write_photos(root, x, y, sizes):
     "PNG 'photos' of coloured digits, of several sizes, in train/<class>, train/unlabeled and valid/<class>"

@@ -6,8 +6,6 @@ from fastai_sgan.models import mlp_generator, mlp_discriminator, conv_discrimina
 from fastai_sgan.callback import SGANTrainer, SGANDivergence
 from fastai_sgan.learner import sgan_learner, supervised_learner
 
-@pytest.fixture(scope='module')
-def digits(): return SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device='cpu')
 
 def _rgb32(mnist, n=200):
     x,y,xt,yt = mnist
@@ -112,9 +110,9 @@ def test_export_get_preds_identical(digits, tmp_path):
 # --- mixed precision on the CPU
 class _LogitDtypes(Callback):
     "dtypes of the discriminator's logits in the training batches"
-    order,run_valid = 66,False
+    order,run_valid = 5,False # before `MixedPrecision.after_pred` (10) casts them to float
     def before_fit(self): self.seen = set()
-    def after_loss(self): self.seen.add(self.learn.sgan_trainer.sgan_hooks.stored[1].dtype)
+    def after_pred(self): self.seen.add(self.pred.dtype)
 
 @pytest.mark.parametrize('mode', ['bf16', 'fp16'])
 def test_mixed_precision_cpu(digits, mode):

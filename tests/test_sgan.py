@@ -5,8 +5,6 @@ from fastai_sgan.all import SemiSupervisedDataLoaders
 from fastai_sgan.models import mlp_generator, mlp_discriminator, conv_generator, body_discriminator, SGANDiscriminator
 from fastai_sgan.learner import sgan_learner, supervised_learner
 
-@pytest.fixture(scope='module')
-def digits(): return SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device='cpu')
 
 def _params(m): return torch.cat([p.detach().flatten().clone() for p in m.parameters()])
 
