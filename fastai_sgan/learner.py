@@ -13,8 +13,8 @@ from .losses import *
 from .callback import *
 
 # %% auto #0
-__all__ = ['default_models', 'default_lr', 'default_n_gen', 'sgan_adam', 'SGANLearner', 'sgan_learner', 'LabeledOnly',
-           'supervised_learner', 'save_classifier', 'load_classifier']
+__all__ = ['SGAN_PRESETS', 'default_models', 'sgan_presets', 'default_lr', 'default_n_gen', 'sgan_adam', 'SGANLearner',
+           'sgan_learner', 'LabeledOnly', 'supervised_learner', 'save_classifier', 'load_classifier']
 
 # %% ../nbs/05_learner.ipynb #a42ecdf5
 def default_models(
@@ -38,17 +38,36 @@ def _is_conv(disc:nn.Module)->bool:
     "Whether `disc` has convolutions"
     return any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
 
-def _is_mlp(disc:nn.Module=None)->bool:
-    "Whether `disc` has no convolutions (`None`: the MLP of `default_models`)"
-    return disc is None or not _is_conv(disc)
+# The defaults of `sgan_learner` (and so of `sgan-train`), by kind of discriminator and images; how each was chosen is
+# told in the text around `default_lr` and `default_n_gen`
+SGAN_PRESETS = {
+    'mlp 28×28': dict(lr=1e-2, n_gen=2, fm_p=2, gen_lr_mult=1., wn_init=False), # an MLP on grey 28×28 images (MNIST)
+    'mlp small': dict(lr=1e-2, n_gen=1, fm_p=2, gen_lr_mult=1., wn_init=False), # an MLP on other grey images up to 28×28 pixels (digits)
+    'mlp':       dict(lr=3e-3, n_gen=1, fm_p=2, gen_lr_mult=1., wn_init=False), # an MLP on any other images
+    'conv':      dict(lr=3e-3, n_gen=2, fm_p=1, gen_lr_mult=3., wn_init=True), # a discriminator with convolutions (Salimans' SVHN/CIFAR: L1 feature matching)
+}
+
+def _is_conv(disc:nn.Module)->bool:
+    "Whether `disc` has convolutions"
+    return any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
+
+def sgan_presets(
+    shape:tuple, # shape of one image `(C,H,W)`
+    disc:nn.Module=None, # the discriminator; `None`: the one `default_models` makes
+)->dict:
+    "The row of `SGAN_PRESETS` for images of `shape` and the discriminator `disc`: `lr`, `n_gen`, `fm_p`, `gen_lr_mult`, `wn_init`"
+    c,h,w = shape
+    small_grey = c==1 and h*w<=28*28
+    conv = not small_grey if disc is None else _is_conv(disc) # what `default_models` picks, or `disc`
+    kind = 'conv' if conv else 'mlp 28×28' if small_grey and (h,w)==(28,28) else 'mlp small' if small_grey else 'mlp'
+    return dict(SGAN_PRESETS[kind])
 
 def default_lr(
     shape:tuple, # shape of one image `(C,H,W)`
     disc:nn.Module=None, # the discriminator; `None`: the one `default_models` makes
 )->float:
     "Learning rate `sgan_learner` uses by default (the peak of `fit_one_cycle`) for images of `shape`"
-    c,h,w = shape
-    return 1e-2 if _is_mlp(disc) and c==1 and h*w<=28*28 else 3e-3
+    return sgan_presets(shape, disc)['lr']
 
 # %% ../nbs/05_learner.ipynb #07e3d3d7
 def default_n_gen(
@@ -56,9 +75,7 @@ def default_n_gen(
     disc:nn.Module=None, # the discriminator; `None`: the one `default_models` makes
 )->int:
     "Generator steps a batch `sgan_learner` takes by default for images of `shape`"
-    c,h,w = shape
-    conv = not (c==1 and h*w<=28*28) if disc is None else _is_conv(disc) # what `default_models` picks, or `disc`
-    return 2 if conv or (c==1 and (h,w)==(28,28)) else 1
+    return sgan_presets(shape, disc)['n_gen']
 
 # %% ../nbs/05_learner.ipynb #2307c3c8
 def _check_models(dls, disc, gen=None):
@@ -216,17 +233,17 @@ def sgan_learner(
     arch=None, # a fastai/torchvision architecture (e.g. `resnet18`) for the discriminator's body, instead of `discriminator`
     pretrained:bool=False, # with `arch`: start from its pretrained weights, body frozen (as `vision_learner`; `fine_tune` unfreezes)
     fake:str='implicit', # fake class of the default discriminator: 'implicit' or 'explicit'
-    wn_init:bool=None, # data-dependent initialization of the weight-normed layers (`init_wn_`); `None`: for conv discriminators
+    wn_init:bool=None, # data-dependent initialization of the weight-normed layers (`init_wn_`); `None`: `sgan_presets` (conv discriminators)
     ema:bool=True, # validate and predict with an EMA of the discriminator's weights
     ema_decay:float=0.999, # decay of that EMA
-    n_gen:int=None, # generator steps per batch; `None`: `default_n_gen`
-    gen_lr_mult:float=None, # generator lr = lr × `gen_lr_mult`; `None`: 3 for conv discriminators, else 1
+    n_gen:int=None, # generator steps per batch; `None`: `sgan_presets`
+    gen_lr_mult:float=None, # generator lr = lr × `gen_lr_mult`; `None`: `sgan_presets` (3 for conv discriminators, else 1)
     gen_loss='fm', # the generator's loss: 'fm' (feature matching), 'ns' (non-saturating) or a function (see `SGANLoss`)
-    fm_p:int=None, # feature matching with mean squared (2) or absolute (1) difference; `None`: 1 for conv discriminators (Salimans' CIFAR/SVHN), else 2
+    fm_p:int=None, # feature matching with mean squared (2) or absolute (1) difference; `None`: `sgan_presets` (1 for conv discriminators, else 2)
     smooth:float=0., # one-sided label smoothing
     unl_weight:float=1., # weight of the real-vs-fake loss in the discriminator's
     loss_func:SGANLoss=None, # the whole objective; default: `SGANLoss` with the five arguments above
-    lr:float=None, # default learning rate; `None`: `default_lr`
+    lr:float=None, # default learning rate; `None`: `sgan_presets`
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
     wd:float=0., # weight decay
     opt_func=None, # optimizer of both networks; default `sgan_adam`
@@ -245,11 +262,9 @@ def sgan_learner(
         d,g = default_models(shape, dls.c, fake=fake)
         discriminator,generator = ifnone(discriminator, d),ifnone(generator, g)
     _check_models(dls, discriminator, generator)
-    if lr is None: lr = default_lr(shape, discriminator)
-    if n_gen is None: n_gen = default_n_gen(shape, discriminator)
-    if ifnone(wn_init, _is_conv(discriminator)): _init_from_data(dls, discriminator, generator)
-    if fm_p is None: fm_p = 1 if _is_conv(discriminator) else 2
-    if gen_lr_mult is None: gen_lr_mult = 3. if _is_conv(discriminator) else 1.
+    pre = sgan_presets(shape, discriminator)
+    lr,n_gen,fm_p,gen_lr_mult = ifnone(lr, pre['lr']),ifnone(n_gen, pre['n_gen']),ifnone(fm_p, pre['fm_p']),ifnone(gen_lr_mult, pre['gen_lr_mult'])
+    if ifnone(wn_init, pre['wn_init']): _init_from_data(dls, discriminator, generator)
     loss = ifnone(loss_func, SGANLoss(dls.c, unl_weight=unl_weight, smooth=smooth, gen_loss=gen_loss, fm_p=fm_p))
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, ema_decay=ema_decay)
     learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=loss, opt_func=ifnone(opt_func, sgan_adam),
@@ -287,7 +302,7 @@ def supervised_learner(
     elif pretrained: raise ValueError("pretrained=True needs `arch` (e.g. arch=resnet18).")
     if discriminator is None: discriminator = default_models(shape, dls.c)[0]
     _check_models(dls, discriminator)
-    if ifnone(wn_init, _is_conv(discriminator)): _init_from_data(dls, discriminator)
+    if ifnone(wn_init, sgan_presets(shape, discriminator)['wn_init']): _init_from_data(dls, discriminator)
     learn = SGANLearner(dls, discriminator, loss_func=SGANLoss(dls.c), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
                         splitter=_body_splitter if arch is not None else trainable_params, metrics=metrics,
                         cbs=L(cbs)+LabeledOnly(), **kwargs)
