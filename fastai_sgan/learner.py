@@ -241,8 +241,8 @@ def sgan_learner(
     gen_loss='fm', # the generator's loss: 'fm' (feature matching), 'ns' (non-saturating) or a function (see `SGANLoss`)
     fm_p:int=None, # feature matching with mean squared (2) or absolute (1) difference; `None`: `sgan_presets` (1 for conv discriminators, else 2)
     smooth:float=0., # one-sided label smoothing
-    unl_weight:float=1., # weight of the real-vs-fake loss in the discriminator's
-    loss_func:SGANLoss=None, # the whole objective; default: `SGANLoss` with the five arguments above
+    unl_weight:float=1., # weight of the real-vs-fake loss in the discriminator's loss
+    loss_func:SGANLoss=None, # the whole objective; default: `SGANLoss` with the four arguments above (which a given `loss_func` replaces)
     lr:float=None, # default learning rate; `None`: `sgan_presets`
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
     wd:float=0., # weight decay
