@@ -3,7 +3,7 @@ import importlib.util, inspect, json, subprocess, sys
 from pathlib import Path
 import pytest, torch
 from fastai_sgan.all import GaussianNoise, default_models, load_digits, mlp_discriminator
-from fastai_sgan.data import UNLABELED, SemiSupervisedDataLoaders
+from fastai_sgan.all import UNLABELED, SemiSupervisedDataLoaders
 from conftest import MNIST
 
 BENCH = Path(__file__).resolve().parents[1]/'bench'

@@ -59,3 +59,18 @@ def test_same_seed_same_run_cli(tmp_path):
         return [[v for i,v in enumerate(row) if i!=time_col] for row in rows],json.loads((out/'results.json').read_text())['sgan']['accuracy']
     (h1,a1),(h2,a2) = train(tmp_path/'a', '1'),train(tmp_path/'b', '2')
     assert len(h1)==3 and h1==h2 and a1==a2
+
+
+def test_all_brings_every_public_name():
+    "`fastai_sgan.all` is written by hand: every module's `__all__` must arrive, with fastai's vision API"
+    import importlib, pkgutil, fastai_sgan
+    ns = {}
+    exec('from fastai_sgan.all import *', ns)
+    for m in pkgutil.iter_modules(fastai_sgan.__path__):
+        if m.name in ('all', 'distributed') or m.name.startswith('_'): continue # distributed needs accelerate: imported on its own
+        names = importlib.import_module(f'fastai_sgan.{m.name}').__all__
+        assert names, m.name
+        missing = [n for n in names if n not in ns]
+        assert not missing, f"fastai_sgan.all misses {missing} of fastai_sgan.{m.name}: add the module to all.py"
+    for n in ('Learner', 'DataLoaders', 'untar_data', 'SemiSupervisedDataLoaders', 'sgan_learner', 'RandomShift', 'read_images'):
+        assert n in ns, n

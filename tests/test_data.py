@@ -88,7 +88,7 @@ def test_folder(mnist_folder):
 
 def test_folder_in_memory_matches_files(mnist_folder, mnist):
     "MNIST's PNG layout read into memory: the real digits and labels, the same labeled subset and batches as from the files"
-    from fastai_sgan.data import TensorImageDataset, read_images
+    from fastai_sgan.tensors import TensorImageDataset, read_images
     mem = SemiSupervisedDataLoaders.from_mnist(mnist_folder, n_labeled=30, bs=16, shift=0, max_rotate=0, zoom=0, device='cpu')
     fil = SemiSupervisedDataLoaders.from_mnist(mnist_folder, n_labeled=30, bs=16, shift=0, max_rotate=0, zoom=0, device='cpu',
                                                in_memory=False, num_workers=0)
@@ -241,7 +241,7 @@ def test_mnist_bad_augmentation():
 def test_folder_rgb_in_memory(mnist, tmp_path):
     "32×32 RGB PNGs (MNIST digits coloured and padded, as a stand-in for SVHN/CIFAR folders) read into memory as `[N,3,32,32]`"
     from PIL import Image
-    from fastai_sgan.data import TensorImageDataset
+    from fastai_sgan.tensors import TensorImageDataset
     x,y,_,_ = mnist
     for split,rng in (('train',range(0,60)), ('valid',range(60,80))):
         for i in rng:

@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 export PATH="$PWD/.venv/bin:$PATH" MPLBACKEND=Agg
+# fastai's data folder with local copies, so the notebooks' download cells find their data without a network
+export FASTAI_HOME="${FASTAI_HOME:-$PWD/.fastai_home}"
+python tools/local_data.py
 if [ -d .git ] && command -v git >/dev/null; then
   nbdev-export
   if ! git diff --quiet -- fastai_sgan; then
