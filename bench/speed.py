@@ -5,7 +5,7 @@ through the discriminator, then `default_n_gen` generator steps: 2 on MNIST, 1 o
 by the dls's batch transforms in training mode; the same Adam implementation), validate once per epoch, on the same
 device. The two are run
 alternately, `--reps` times each, and the best time of each counts: on a shared machine the best of several runs is
-steadier than one run. With `--batches N` each epoch stops training after N batches, then validates as usual. Also
+steadier than one run; the median ratio of neighbouring pairs of runs is printed too. With `--batches N` each epoch stops training after N batches, then validates as usual. Also
 reports the training loader's throughput, and fastai's own cost per batch: `Learner` + `fit_one_cycle` with its
 default callbacks on a one-layer model and ready-made batches, against a plain loop doing the same steps; that cost
 does not depend on the model, so on small models it caps the ratio.
@@ -124,6 +124,8 @@ def main():
             times[name].append(t)
             print(f"  run {r}: {name:6s} {t:6.1f}s  {n_img/t:8,.0f} real images/s", flush=True)
     best = {k:min(v) for k,v in times.items()}
+    pairs = sorted(p/f for f,p in zip(times['fastai'], times['plain'])) # each fastai run against the plain run right after it
+    print(f"ratio of each pair of runs: {', '.join(f'{r:.3f}' for r in pairs)}; median {pairs[len(pairs)//2]:.3f}")
     print(f"seconds a batch: sgan_learner {best['fastai']/(epochs*batches):.3f}, plain loop {best['plain']/(epochs*batches):.3f}"
           + (" (fastai side: channels last)" if a.channels_last else '') + (" (fastai side: bf16 autocast)" if a.bf16 else ''))
     print(f"sgan_learner + fit_one_cycle: {n_img/best['fastai']:,.0f} images/s; plain PyTorch loop: {n_img/best['plain']:,.0f} "

@@ -168,6 +168,14 @@ class SGANTrainer(Callback):
 
     def _sync_hypers(self):
         "Give the generator's optimizer `learn.opt`'s current hyper-parameters, lr × `gen_lr_mult`"
+        src,dst = self.opt,self.learn.gen_opt
+        if isinstance(src, OptimWrapper) and isinstance(dst, OptimWrapper) and type(src.opt) is type(dst.opt):
+            pg = src.opt.param_groups[-1] # the same torch optimizer: copy its values, as `set_hyper` would
+            for g in dst.opt.param_groups:
+                for k,v in pg.items():
+                    if k!='params' and isinstance(v, (int,float,tuple)) and not isinstance(v, bool):
+                        g[k] = v*self.gen_lr_mult if k=='lr' else v
+            return
         for k,v in self.opt.hypers[-1].items():
             if isinstance(v, (int,float,np.number)) and not isinstance(v, bool) and self.sgan_hypers.get(k)!=v:
                 self.learn.gen_opt.set_hyper(k, float(v)*(self.gen_lr_mult if k=='lr' else 1))

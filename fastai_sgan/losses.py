@@ -11,7 +11,7 @@ from .masking import UNLABELED
 from .models import gan_logit
 
 # %% auto #0
-__all__ = ['FAKE', 'masked_mean', 'sup_loss', 'unsup_loss', 'feature_matching', 'ns_gen_loss', 'SGANLoss']
+__all__ = ['FAKE', 'masked_mean', 'masked_means', 'sup_loss', 'unsup_loss', 'feature_matching', 'ns_gen_loss', 'SGANLoss']
 
 # %% ../nbs/06_losses.ipynb #c3288cfd
 FAKE = -2 # target of a generated image inside a discriminator batch
@@ -20,6 +20,13 @@ def masked_mean(v:Tensor, m:Tensor)->Tensor:
     "Mean of `v` where the mask `m` is true; 0 where it has none"
     # not `v[m].mean()`: indexing by a mask makes the host wait for the GPU in every batch
     return torch.where(m, v, 0.).sum()/m.sum().clamp_min(1)
+
+def masked_means(vs:list, ms:list)->Tensor:
+    "The mean of each `vs[i]` where the mask `ms[i]` is true (0 where it has none), all in one weighted sum"
+    with torch.no_grad():
+        w = torch.stack(ms).to(vs[0].dtype)
+        w = w/w.sum(1, keepdim=True).clamp_min(1)
+    return (w*torch.stack(vs)).sum(1)
 
 # %% ../nbs/06_losses.ipynb #52a51903
 def sup_loss(logits:Tensor, y:Tensor, k:int)->Tensor:
@@ -69,7 +76,12 @@ class SGANLoss(BaseLoss):
         k = ifnone(self.k, inp.shape[1])
         if self.reduction!='mean' and (targ>=0).all(): return super().__call__(inp[:, :k], targ, **kwargs) # per item
         inp = inp.float()
-        loss_lab,loss_unl = sup_loss(inp, targ, k),unsup_loss(gan_logit(inp, k), targ, self.smooth)
+        # `sup_loss` and `unsup_loss`, their three masked means taken in one weighted sum (fewer operations a batch)
+        logit = gan_logit(inp, k)
+        sp = F.softplus(logit)
+        ce = F.cross_entropy(inp, targ.clamp_min(0), reduction='none')
+        loss_lab,loss_real,loss_fake = masked_means([ce, sp-(1-self.smooth)*logit, sp], [targ>=0, targ==UNLABELED, targ==FAKE])
+        loss_unl = (loss_real+loss_fake)/2
         self.loss_lab,self.loss_unl = loss_lab.detach(),loss_unl.detach()
         return loss_lab + self.unl_weight*loss_unl
 
