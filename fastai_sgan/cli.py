@@ -6,7 +6,7 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/cli.html.md"""
 
 # %% ../nbs/11_cli.ipynb #66bf671e
 from __future__ import annotations
-import time
+import time, contextlib
 from fastcore.script import call_parse
 from fastai.vision.all import *
 import json, platform, datetime, fastai
@@ -20,7 +20,7 @@ from .learner import *
 from .report import *
 
 # %% auto #0
-__all__ = ['sgan_demo', 'sgan_train', 'results_table']
+__all__ = ['sgan_demo', 'EpochLines', 'sgan_train', 'results_table']
 
 # %% ../nbs/11_cli.ipynb #6dc53d3e
 def _describe_dls(dls:SemiSupervisedDataLoaders)->str:
@@ -134,13 +134,26 @@ def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size, aug=None):
     return SemiSupervisedDataLoaders.from_folder(path, *names, **tfms, **kw)
 
 # %% ../nbs/11_cli.ipynb #18129083
+class EpochLines:
+    "A `Recorder` logger for logs: one line of values per epoch, under one line of the metric names (no progress bars)"
+    def __init__(self, learn:Learner, file=None): self.learn,self.file,self.header = learn,file,False
+    def __call__(self, log):
+        if not self.header: self._line(self.learn.recorder.metric_names); self.header = True
+        self._line(f'{v:.6f}' if isinstance(v, float) else str(v) for v in log)
+    def _line(self, vals): print(''.join(f'{v:<12}' for v in vals).rstrip(), file=self.file or sys.stdout, flush=True)
+
 def _fit(learn, epochs, lr, precision, cbs=None, frozen=False):
     "Train `learn` with `fit_one_cycle` (`fine_tune` if its pretrained body is `frozen`); final validation accuracy (the last epoch's) and seconds taken"
     if precision=='fp16': learn.to_fp16()
     elif precision=='bf16': learn.to_bf16()
     start = time.perf_counter()
-    if frozen and epochs>1: learn.fine_tune(epochs-1, ifnone(lr, learn.lr), cbs=cbs) # a pretrained body: 1 epoch frozen, then all
-    else: learn.fit_one_cycle(epochs, lr, cbs=cbs)
+    bars = sys.stdout.isatty() # in a terminal, fastai's progress bars; in a log, one line per epoch
+    with (contextlib.nullcontext() if bars else learn.no_bar()):
+        if not bars: learn.logger = EpochLines(learn)
+        try:
+            if frozen and epochs>1: learn.fine_tune(epochs-1, ifnone(lr, learn.lr), cbs=cbs) # a pretrained body: 1 epoch frozen, then all
+            else: learn.fit_one_cycle(epochs, lr, cbs=cbs)
+        finally: learn.logger = print
     secs = time.perf_counter()-start
     acc = learn.recorder.values[-1][list(learn.recorder.metric_names[1:-1]).index('accuracy')]
     return float(acc),secs

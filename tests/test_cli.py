@@ -19,6 +19,10 @@ def test_train_digits(tmp_path):
     r = run('--epochs', '4', '--out', str(out))
     assert r.returncode==0, r.stderr
     assert 'SGAN' in r.stdout and 'supervised only' in r.stdout and 'gain' in r.stdout
+    assert '\r' not in r.stdout and '\r' not in r.stderr # not a terminal: one line per epoch, no progress-bar redraws
+    lines = r.stdout.splitlines()
+    heads = [i for i,l in enumerate(lines) if l.split()[:3]==['epoch','train_loss','valid_loss']]
+    assert len(heads)==2 and all(lines[h+1+e].split()[0]==str(e) for h in heads for e in range(4)), r.stdout
     assert sorted(o.name for o in out.iterdir())==['history.csv','history.png','results.json','samples','sgan.pkl','sgan_weights.pth']
     res = json.loads((out/'results.json').read_text())
     assert res['dataset']=='digits' and res['n_labeled']==50 and res['epochs']==4 and res['n_test']==500

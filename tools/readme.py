@@ -1,20 +1,29 @@
-"Write README.md from nbs/index.ipynb (nbconvert to markdown), as `nbdev-readme` would without Quarto; `--check` only compares."
+"""Write README.md from nbs/index.ipynb (nbconvert to markdown, with the notebook's outputs), as `nbdev-readme` would
+without Quarto; its figures go to `images/readme/`. `--check` only compares."""
 import sys
 from pathlib import Path
 import nbformat
 from nbconvert import MarkdownExporter
 
 root = Path(__file__).resolve().parents[1]
+IMG = 'images/readme'
 
-def readme_text()->str:
+def readme()->tuple:
+    "The README's text and its figures `{path: bytes}`"
     nb = nbformat.read(root/'nbs'/'index.ipynb', as_version=4)
     nb.metadata['language_info'] = {'name': 'python'}
-    body,_ = MarkdownExporter(exclude_output=True).from_notebook_node(nb)
+    body,res = MarkdownExporter().from_notebook_node(nb, resources=dict(output_files_dir=IMG))
     head = '<!-- Generated from nbs/index.ipynb by tools/readme.py: edit the notebook, not this file. -->\n\n'
-    return head + body.strip() + '\n'
+    return head + body.strip() + '\n', res.get('outputs', {})
 
 if __name__=='__main__':
-    txt,dst = readme_text(),root/'README.md'
+    txt,figs = readme()
+    dst = root/'README.md'
     if '--check' in sys.argv:
         if dst.read_text()!=txt: sys.exit('README.md differs from nbs/index.ipynb: run `python tools/readme.py`.')
-    else: dst.write_text(txt)
+        for f,b in figs.items():
+            if not (root/f).exists() or (root/f).read_bytes()!=b: sys.exit(f'{f} differs from nbs/index.ipynb: run `python tools/readme.py`.')
+    else:
+        for old in (root/IMG).glob('*.png'): old.unlink()
+        for f,b in figs.items(): (root/f).parent.mkdir(parents=True, exist_ok=True); (root/f).write_bytes(b)
+        dst.write_text(txt)
