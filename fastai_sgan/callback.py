@@ -182,6 +182,7 @@ class SGANTrainer(Callback):
                 self.sgan_hypers[k] = v
 
     def after_step(self):
+        "After the discriminator's step: update its EMA, then take the generator's `n_gen` steps on `learn.loss_func.generator`"
         self.sgan_model.update_ema(self.ema_decay)
         if self.sgan_idle: return
         self._sync_hypers()

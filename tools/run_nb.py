@@ -1,7 +1,8 @@
 """Run notebooks and save their outputs in them (figures as PNG), as the docs and GitHub show them:
-`python tools/run_nb.py nbs/index.ipynb ...`. Cells flagged `#| eval: false` are skipped; the outputs of the others
-are replaced. Run from the `nbs/` folder's parent; each notebook runs in its own folder, as `nbdev-test` runs it."""
-import os, sys, time
+`python tools/run_nb.py [--slow] nbs/index.ipynb ...`. Cells flagged `#| eval: false`, `#| cuda` or `#| download` are
+not run and keep the outputs they have; `#| slow` cells too, unless `--slow` (run them once here, so their results
+show, while `nbdev-test` skips them). Each notebook runs in its own folder, as `nbdev-test` runs it."""
+import os, re, sys, time
 from pathlib import Path
 from fastcore.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
@@ -13,29 +14,39 @@ _fp.IN_NOTEBOOK = True
 _pr.master_bar,_pr.progress_bar = _fp.NBMasterBar,_fp.NBProgressBar
 """
 
-def _bar(o)->bool:
-    "Whether the output `o` is one of fastprogress's intermediate displays (every redraw is kept as an output here)"
-    html = ''.join(o.get('data', {}).get('text/html', ''))
-    return '<progress' in html or html.lstrip().startswith('<style')
+def _skip(cell, flags)->bool:
+    "Whether `cell` carries one of the directives `flags`"
+    return cell.cell_type=='code' and any(re.search(rf'^#\|\s*{f}\s*$', cell.source, re.M) for f in flags)
 
-def run(fn:Path):
+def _noise(o)->bool:
+    "Whether the output `o` is one of fastprogress's intermediate displays (every redraw is kept here) or a warning"
+    html = ''.join(o.get('data', {}).get('text/html', ''))
+    if '<progress' in html or html.lstrip().startswith('<style'): return True
+    if 'text/html' in o.get('data', {}) and not html.strip(): return True # a bar that cleared itself (`leave=False`)
+    return o.get('name')=='stderr' and 'Warning' in ''.join(o.get('text', ''))
+
+def run(fn:Path, slow:bool=False):
     nb = read_nb(fn)
+    flags = ['eval: false', 'cuda', 'download'] + ([] if slow else ['slow'])
     sh = CaptureShell(mpl_format='png')
     cwd = os.getcwd()
     os.chdir(fn.parent)
+    start = time.perf_counter()
     try:
-        start = time.perf_counter()
         sh.run(_INJECT)
-        sh.run_all(nb, exc_stop=True, preproc=lambda c: '#| eval: false' in c.source)
+        sh.run_all(nb, exc_stop=True, preproc=lambda c: _skip(c, flags))
     finally: os.chdir(cwd)
     for c in nb.cells:
         if c.cell_type!='code': continue
         c['execution_count'] = None
         c.metadata.pop('execution', None)
-        c.outputs = [o for o in c.outputs if not _bar(o)]
+        c.outputs = [o for o in c.outputs if not _noise(o)]
     write_nb(nb, fn)
-    print(f"{fn}: run in {time.perf_counter()-start:.0f} s")
+    print(f"{fn}: run in {time.perf_counter()-start:.0f} s", flush=True)
 
 if __name__=='__main__':
     os.environ.setdefault('MPLBACKEND', 'Agg')
-    for f in sys.argv[1:]: run(Path(f).resolve())
+    args = sys.argv[1:]
+    slow = '--slow' in args
+    for f in args:
+        if f!='--slow': run(Path(f).resolve(), slow)
