@@ -3,6 +3,7 @@
     .venv/bin/python bench/colour.py padded              # supervised only, default conv discriminator, 124 steps
     .venv/bin/python bench/colour.py svhn --seeds 0 1    # SGAN vs supervised only on the SVHN-like stand-in
     .venv/bin/python bench/colour.py svhn --split        # the same on a split of the training digits (to choose settings)
+    .venv/bin/python bench/colour.py svhn --split --seeds 0 --shift 2 --cons-weight 1   # shifted batches, consistency term
 
 `padded`: MNIST digits padded to 32×32 and repeated on 3 channels (white on black); 4,000 training digits, 1,000
 labels (100 per class), the first 2,000 test digits; `supervised_learner(dls)` with the default conv discriminator and
@@ -14,13 +15,15 @@ house numbers); 1,000 labels (100 per class) among the first `--n-train` (5,000)
 unlabeled pool too. `sgan_learner(dls)` and `supervised_learner(dls)` with their defaults, `fit_one_cycle(--epochs)` (6),
 accuracy of the last epoch on the first `--n-test` coloured test digits (no epoch is chosen on them). With `--split`
 the held-out digits are other training digits (from 50,000 on), for choosing settings without the test set.
-Sample grids of the generator after each epoch go to `--out`/svhn_seed{S}/. Target: SGAN ≥ supervised only + 5 points.
+`--shift` gives both learners training batches shifted by up to that many pixels; `--cons-weight` adds the SGAN's
+consistency term (`sgan_learner(cons_weight=...)`). Sample grids of the generator after each epoch go to
+`--out`/svhn_seed{S}/. Target: SGAN ≥ supervised only + 5 points.
 """
 import argparse, json, os, platform, time
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from fastai.vision.all import set_seed
-from fastai_sgan.all import SemiSupervisedDataLoaders, load_mnist, sgan_learner, supervised_learner, SaveSamples, plot_history
+from fastai_sgan.all import SemiSupervisedDataLoaders, load_mnist, sgan_learner, supervised_learner, SaveSamples, plot_history, RandomShift
 
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
 
@@ -35,13 +38,14 @@ def svhn_like(x, seed):
     fg,bg = torch.rand(len(x),3,1,1, generator=g),torch.rand(len(x),3,1,1, generator=g)
     return ((ink*fg + (1-ink)*bg)*255).round().byte()
 
-def svhn_dls(seed, n_train=5_000, n_test=10_000, split=False, bs=64, device='cpu', mnist=MNIST):
+def svhn_dls(seed, n_train=5_000, n_test=10_000, split=False, bs=64, device='cpu', mnist=MNIST, shift=0):
     "The SVHN-like stand-in: 1,000 labels among `n_train` training digits; validation on test (or, `split`, training) digits"
     x,y,xt,yt = load_mnist(mnist)
     xv,yv = (x[50_000:60_000],y[50_000:60_000]) if split else (xt,yt)
     if split and n_train>50_000: raise ValueError("--split keeps 50,000–59,999 for validation: use --n-train 50000 or less")
     return SemiSupervisedDataLoaders.from_tensors(svhn_like(x[:n_train], 0), y[:n_train], svhn_like(xv[:n_test], 1), yv[:n_test],
-                                                  n_labeled=1000, seed=seed, bs=bs, device=device)
+                                                  n_labeled=1000, seed=seed, bs=bs, device=device,
+                                                  batch_tfms=[RandomShift(shift)] if shift else None)
 
 def run_padded(a):
     x,y,xt,yt = load_mnist(a.mnist)
@@ -59,10 +63,10 @@ def run_padded(a):
 
 def run_svhn(a, seed, kind):
     set_seed(seed)
-    dls = svhn_dls(seed, a.n_train, a.n_test, a.split, a.bs, a.device, a.mnist)
+    dls = svhn_dls(seed, a.n_train, a.n_test, a.split, a.bs, a.device, a.mnist, a.shift)
     out = Path(a.out)/f'svhn_seed{seed}'
     if kind=='sgan':
-        learn = sgan_learner(dls, path=out)
+        learn = sgan_learner(dls, path=out, cons_weight=a.cons_weight)
         cbs = [SaveSamples('samples', n=64, nrow=8)]
     else: learn,cbs = supervised_learner(dls, path=out),[]
     start = time.perf_counter()
@@ -81,6 +85,8 @@ def main():
     p.add_argument('--n-test', type=int, default=10_000, help='svhn: held-out digits')
     p.add_argument('--bs', type=int, default=64, help='svhn: unlabeled (and labeled) images per batch')
     p.add_argument('--split', action='store_true', help='svhn: validate on training digits 50,000–59,999, not the test set')
+    p.add_argument('--shift', type=int, default=0, help='svhn: train both learners on batches shifted by up to this many pixels (RandomShift)')
+    p.add_argument('--cons-weight', type=float, default=0., help="svhn: the SGAN's consistency term (sgan_learner's cons_weight; second views shifted by up to 2 pixels)")
     p.add_argument('--baseline-only', action='store_true')
     p.add_argument('--no-baseline', action='store_true')
     p.add_argument('--device', default='cpu')
@@ -93,7 +99,7 @@ def main():
     else:
         where = 'training digits 50,000–59,999 (split)' if a.split else 'test digits'
         print(f"SVHN-like stand-in: 1,000 labels among {a.n_train:,} training digits, {a.n_test:,} {where}, batches of "
-              f"{a.bs}+{a.bs}, {a.epochs} epochs, seeds {a.seeds}")
+              f"{a.bs}+{a.bs}, {a.epochs} epochs, seeds {a.seeds}, shifts {a.shift}, consistency weight {a.cons_weight}")
         res = {}
         kinds = ([] if a.baseline_only else ['sgan']) + ([] if a.no_baseline else ['supervised'])
         for kind in kinds:

@@ -11,6 +11,7 @@ from itertools import chain
 from fastai.vision.all import *
 from .masking import UNLABELED
 from .data import SemiSupervisedDL
+from .augment import RandomShift
 from .models import *
 from .losses import *
 
@@ -113,9 +114,11 @@ class SGANTrainer(Callback):
         n_gen:int=1, # generator steps per batch
         gen_lr_mult:float=1., # generator lr = discriminator lr × `gen_lr_mult`
         ema_decay:float=0.999, # decay of the discriminator's EMA (if the model keeps one)
+        cons_tfm=None, # with a consistency term (`SGANLoss.cons_weight`): transform(s) making the second views; `None`: `RandomShift(2)`, `noop`: the same images
     ):
         if not (isinstance(n_gen, int) and n_gen>=1): raise ValueError(f"n_gen={n_gen!r}: use a whole number of generator steps per batch, at least 1.")
-        store_attr()
+        store_attr('n_gen,gen_lr_mult,ema_decay')
+        self.cons_tfm = Pipeline(L(ifnone(cons_tfm, RandomShift(2))), split_idx=0) # training-time transforms only
         self.sgan_means = {}
         self.metrics = [sgan_part(self, p) for p in ('loss_lab','loss_unl','loss_gen','acc_lab')]
 
@@ -129,6 +132,7 @@ class SGANTrainer(Callback):
         self.sgan_hypers = {} # hyper-parameters last given to the generator's optimizer
         if getattr(self.learn, 'gen_opt', None) is None: create_gen_opt(self.learn)
         self.sgan_idle = hasattr(self.learn, 'lr_finder')
+        self.sgan_cons = bool(getattr(self.loss_func, 'cons_weight', 0))
         mp = amp_to_device(self.learn)
         dev = first(self.sgan_gen.parameters()).device.type
         dtype = None if mp is None else _amp_dtype(mp)
@@ -146,8 +150,13 @@ class SGANTrainer(Callback):
         unl,self.sgan_n_fake = self._unlabeled(y)
         with torch.no_grad(): fake = self.sgan_gen.sample(self.sgan_n_fake).to(x.dtype)
         self.sgan_real = x[unl]
-        self.learn.xb = (torch.cat([x, fake]),)
-        self.learn.yb = (torch.cat([y, y.new_full((self.sgan_n_fake,), FAKE)]),)
+        xs,ys = [x],[y]
+        if self.sgan_cons: # second views of the unlabeled images, in their order, for the consistency term
+            self.learn.loss_func.pct_train = self.pct_train
+            with torch.no_grad(): view = self.cons_tfm(TensorImage(self.sgan_real)).as_subclass(type(x))
+            xs,ys = xs+[view],ys+[y.new_full((len(view),), VIEW)]
+        self.learn.xb = (torch.cat(xs+[fake]),)
+        self.learn.yb = (torch.cat(ys+[y.new_full((self.sgan_n_fake,), FAKE)]),)
 
     def _unlabeled(self, y):
         "Where the unlabeled items of the batch targets `y` are (a slice or a mask), and how many"
@@ -159,7 +168,7 @@ class SGANTrainer(Callback):
 
     def after_loss(self):
         lf = self.learn.loss_func
-        parts = {k:v for k in ('loss_lab','loss_unl') if (v:=getattr(lf, k, None)) is not None}
+        parts = {k:v for k in ('loss_lab','loss_unl')+(('loss_cons',) if self.sgan_cons else ()) if (v:=getattr(lf, k, None)) is not None}
         if not torch.isfinite(self.loss_grad): self._diverged('discriminator', loss=self.loss_grad, **parts)
         y,lab = self.yb[0],self.yb[0]>=0
         acc = masked_mean(self.pred[:, :self.sgan_disc.k].argmax(1)==y, lab)

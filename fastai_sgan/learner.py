@@ -264,7 +264,11 @@ def sgan_learner(
     fm_p:int=None, # feature matching with mean squared (2) or absolute (1) difference; `None`: `sgan_presets` (1 for conv discriminators, else 2)
     smooth:float=0., # one-sided label smoothing
     unl_weight:float=1., # weight of the real-vs-fake loss in the discriminator's loss
-    loss_func:SGANLoss=None, # the whole objective; default: `SGANLoss` with the four arguments above (which a given `loss_func` replaces)
+    cons_weight:float=0., # weight of a consistency term on the unlabeled images (`consistency`); 0: none
+    cons:str='kl', # its measure: 'kl' or 'mse'
+    cons_warmup:float=0., # its weight ramps up over this fraction of training
+    cons_tfm=None, # transform(s) making the second view of each unlabeled image; `None`: `RandomShift(2)`
+    loss_func:SGANLoss=None, # the whole objective; default: `SGANLoss` with the arguments above from `gen_loss` (which a given `loss_func` replaces)
     lr:float=None, # default learning rate; `None`: `sgan_presets`
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
     wd:float=0., # weight decay
@@ -287,8 +291,10 @@ def sgan_learner(
     pre = sgan_presets(shape, discriminator)
     lr,n_gen,fm_p,gen_lr_mult = ifnone(lr, pre['lr']),ifnone(n_gen, pre['n_gen']),ifnone(fm_p, pre['fm_p']),ifnone(gen_lr_mult, pre['gen_lr_mult'])
     if ifnone(wn_init, pre['wn_init']): _init_from_data(dls, discriminator, generator)
-    loss = ifnone(loss_func, SGANLoss(dls.c, unl_weight=unl_weight, smooth=smooth, gen_loss=gen_loss, fm_p=fm_p))
-    cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, ema_decay=ema_decay)
+    loss = ifnone(loss_func, SGANLoss(dls.c, unl_weight=unl_weight, smooth=smooth, gen_loss=gen_loss, fm_p=fm_p,
+                                      cons_weight=cons_weight, cons=cons, cons_warmup=cons_warmup))
+    cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, ema_decay=ema_decay, cons_tfm=cons_tfm)
+    if getattr(loss, 'cons_weight', 0): cb.metrics.append(sgan_part(cb, 'loss_cons'))
     learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=loss, opt_func=ifnone(opt_func, sgan_adam),
                         lr=lr, splitter=_body_splitter if arch is not None else lambda m: [params(m.disc)], moms=moms, wd=wd,
                         metrics=L(metrics)+cb.metrics, cbs=L(cbs)+cb, **kwargs)

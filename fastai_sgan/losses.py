@@ -11,7 +11,8 @@ from .masking import UNLABELED
 from .models import gan_logit
 
 # %% auto #0
-__all__ = ['FAKE', 'masked_mean', 'masked_means', 'sup_loss', 'unsup_loss', 'feature_matching', 'ns_gen_loss', 'SGANLoss']
+__all__ = ['FAKE', 'VIEW', 'masked_mean', 'masked_means', 'sup_loss', 'unsup_loss', 'feature_matching', 'ns_gen_loss',
+           'consistency', 'SGANLoss']
 
 # %% ../nbs/06_losses.ipynb #c3288cfd
 FAKE = -2 # target of a generated image inside a discriminator batch
@@ -55,6 +56,19 @@ def ns_gen_loss(fake_logit:Tensor)->Tensor:
     "Non-saturating generator loss: `-log D(G(z))`"
     return F.binary_cross_entropy_with_logits(fake_logit, torch.ones_like(fake_logit))
 
+# %% ../nbs/06_losses.ipynb #eb5306db
+VIEW = -3 # target of a second view of an unlabeled real image inside a discriminator batch
+
+def consistency(
+    a:Tensor, # `[B,K]` class logits of the images
+    b:Tensor, # `[B,K]` class logits of a second view of the same images
+    kind:str='kl', # 'kl': KL(softmax(a) ‖ softmax(b)) with `a` a fixed target; 'mse': squared difference of the probabilities
+)->Tensor:
+    "Disagreement between the class predictions `a` and `b` of two views of the same images, averaged over the images"
+    if kind=='kl': return F.kl_div(F.log_softmax(b, 1), F.log_softmax(a.detach(), 1), log_target=True, reduction='batchmean')
+    if kind=='mse': return (F.softmax(a, 1)-F.softmax(b, 1)).pow(2).sum(1).mean()
+    raise ValueError(f"consistency kind={kind!r}: use 'kl' or 'mse'.")
+
 # %% ../nbs/06_losses.ipynb #c1f342d6
 class SGANLoss(BaseLoss):
     "The SGAN objective: the discriminator's loss on a batch of labeled, unlabeled and generated items, and `generator`'s"
@@ -64,13 +78,24 @@ class SGANLoss(BaseLoss):
         smooth:float=0., # one-sided label smoothing of the real target
         gen_loss='fm', # the generator's loss: 'fm' (feature matching), 'ns' (non-saturating) or a function `(disc, real, fake)->loss`
         fm_p:int=2, # feature matching distance: 2 (mean squared, Salimans' MNIST) or 1 (mean absolute)
+        cons_weight:float=0., # weight of the consistency term on the second views (`VIEW`) of the unlabeled images
+        cons:str='kl', # that term's measure: 'kl' or 'mse' (`consistency`)
+        cons_warmup:float=0., # its weight ramps up linearly over this fraction of training (`pct_train`, set by `SGANTrainer`)
     ):
         if not (callable(gen_loss) or gen_loss in ('fm','ns')):
             raise ValueError(f"gen_loss={gen_loss!r}: use 'fm', 'ns' or a function (disc, real, fake) -> loss.")
         if fm_p not in (1,2): raise ValueError(f"fm_p={fm_p!r}: use 1 or 2.")
+        if cons not in ('kl','mse'): raise ValueError(f"cons={cons!r}: use 'kl' or 'mse'.")
+        if cons_weight<0 or not 0<=cons_warmup<=1: raise ValueError(f"cons_weight={cons_weight}, cons_warmup={cons_warmup}: use a weight >= 0 and a warm-up in [0, 1].")
         super().__init__(nn.CrossEntropyLoss, flatten=False, is_2d=False)
-        store_attr('k,unl_weight,smooth,gen_loss,fm_p')
-        self.loss_lab = self.loss_unl = None
+        store_attr('k,unl_weight,smooth,gen_loss,fm_p,cons_weight,cons,cons_warmup')
+        self.loss_lab = self.loss_unl = self.loss_cons = None
+        self.pct_train = 1. # how far training is, for the warm-up (`SGANTrainer` sets it each batch)
+
+    @property
+    def cons_now(self)->float:
+        "The consistency term's weight now: `cons_weight`, ramped up over the first `cons_warmup` of training"
+        return self.cons_weight*(min(1., self.pct_train/self.cons_warmup) if self.cons_warmup else 1.)
 
     def __call__(self, inp, targ, **kwargs):
         k = ifnone(self.k, inp.shape[1])
@@ -83,7 +108,15 @@ class SGANLoss(BaseLoss):
         loss_lab,loss_real,loss_fake = masked_means([ce, sp-(1-self.smooth)*logit, sp], [targ>=0, targ==UNLABELED, targ==FAKE])
         loss_unl = (loss_real+loss_fake)/2
         self.loss_lab,self.loss_unl = loss_lab.detach(),loss_unl.detach()
-        return loss_lab + self.unl_weight*loss_unl
+        loss = loss_lab + self.unl_weight*loss_unl
+        if self.cons_weight: # the second views (`VIEW`) repeat the unlabeled items (`UNLABELED`), in their order
+            a,b = inp[targ==UNLABELED][:, :k],inp[targ==VIEW][:, :k]
+            if len(b):
+                if len(a)!=len(b): raise ValueError(f"{len(b)} second views (target VIEW) for {len(a)} unlabeled items: they must pair up.")
+                c = consistency(a, b, self.cons)
+                self.loss_cons = c.detach()
+                loss = loss + self.cons_now*c
+        return loss
 
     def generator(self,
         disc:nn.Module, # the discriminator (an `SGANDiscriminator`)

@@ -3,6 +3,9 @@ from pathlib import Path
 from PIL import Image
 
 os.environ.setdefault('MPLBACKEND', 'Agg')
+if os.environ.get('PYTEST_XDIST_WORKER'): # `pytest -n 2` (tools/test.sh): one thread each, so two workers share 2 cores
+    import torch
+    torch.set_num_threads(1)
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
 
 @pytest.fixture(scope='module')

@@ -124,8 +124,9 @@ def test_train_bad_args_subprocess(tmp_path):
     assert r.returncode==2 and r.stderr.strip()=="error: unknown dataset 'svhn': use digits, mnist or folder." and not out.exists()
 
 def test_help():
-    for r in (run('--help'), script('sgan-train', '--help')):
-        assert r.returncode==0 and '--n-labeled' in r.stdout and '--precision' in r.stdout and '--no-baseline' in r.stdout
+    "The console script's help (`python -m fastai_sgan` runs in `test_train_bad_args_subprocess`)"
+    r = script('sgan-train', '--help')
+    assert r.returncode==0 and '--n-labeled' in r.stdout and '--precision' in r.stdout and '--no-baseline' in r.stdout
 
 def test_demo_digits():
     r = demo()
@@ -133,14 +134,22 @@ def test_demo_digits():
     assert 'labeled subset : 50, per class [5, 5, 5, 5, 5, 5, 5, 5, 5, 5]' in r.stdout
     assert '32 unlabeled (y=-1) + 32 labeled' in r.stdout
 
-def test_demo_mnist():
-    r = demo('--dataset', 'mnist', '--data', str(MNIST), '--n-labeled', '100')
-    assert r.returncode==0, r.stderr
-    assert 'per class [10, 10, 10, 10, 10, 10, 10, 10, 10, 10]' in r.stdout and '60000' in r.stdout
+def test_demo_mnist(capsys):
+    "In-process (the console script runs in `test_demo_digits` and `test_demo_bad_args_subprocess`)"
+    from fastai_sgan.cli import sgan_demo
+    sgan_demo(dataset='mnist', data=str(MNIST), n_labeled=100)
+    out = capsys.readouterr().out
+    assert 'per class [10, 10, 10, 10, 10, 10, 10, 10, 10, 10]' in out and '60000' in out
 
-def test_demo_bad_args():
-    for args,msg in ((('--dataset','svhn'), 'unknown dataset'), (('--dataset','mnist'), 'needs --data'),
-                     (('--n-labeled','7'), 'smaller than the number of classes'),
-                     (('--dataset','mnist','--data','/nonexistent'), 'does not exist')):
-        r = demo(*args)
-        assert r.returncode==2 and msg in r.stderr, (args, r.stderr)
+@pytest.mark.parametrize('kw,msg', [(dict(dataset='mnist'), 'needs --data'), (dict(n_labeled=7), 'smaller than the number of classes'),
+                                    (dict(dataset='mnist', data='/nonexistent'), 'does not exist')])
+def test_demo_bad_args(capsys, kw, msg):
+    "In-process: exit status 2 and one line on stderr"
+    from fastai_sgan.cli import sgan_demo
+    with pytest.raises(SystemExit) as e: sgan_demo(**kw)
+    err = capsys.readouterr().err
+    assert e.value.code==2 and msg in err and len(err.strip().splitlines())==1, (kw, err)
+
+def test_demo_bad_args_subprocess():
+    r = demo('--dataset', 'svhn')
+    assert r.returncode==2 and 'unknown dataset' in r.stderr, r.stderr

@@ -1,7 +1,9 @@
 """Put local copies of the data sets where fastai's and torchvision's downloads look for them, so that the notebooks
 run their real download cells (`torchvision.datasets.MNIST(fastai_cfg().path('data'), download=True)`) without a
-network. Usage: `FASTAI_HOME=DIR python tools/local_data.py [SRC]`, SRC a folder of MNIST's four IDX `.gz` files
-(default `../shared/data/mnist`). Does nothing when SRC is missing; the download cells then download."""
+network. Usage: `FASTAI_HOME=DIR python tools/local_data.py [--png] [SRC]`, SRC a folder of MNIST's four IDX `.gz`
+files (default `../shared/data/mnist`). `--png` also writes fastai's `untar_data(URLs.MNIST)` layout
+(`data/mnist_png/{training,testing}/<digit>/<n>.png`, 70,000 files: for the `#| slow` cells that read it). Does nothing
+when SRC is missing; the download cells then download."""
 import gzip, os, shutil, sys
 from pathlib import Path
 
@@ -16,10 +18,31 @@ def torchvision_mnist(src:Path, data:Path):
         with gzip.open(src/f'{name}.gz') as i, open(raw/f'{name}.part', 'wb') as o: shutil.copyfileobj(i, o)
         (raw/f'{name}.part').rename(raw/name)
 
+def fastai_mnist_png(src:Path, data:Path):
+    "fastai's `URLs.MNIST` layout, `data/mnist_png/{training,testing}/<digit>/<n>.png`, from the `.gz` files in `src`"
+    import numpy as np
+    from PIL import Image
+    dst = data/'mnist_png'
+    if (dst/'testing'/'9').is_dir(): return
+    tmp = data/'mnist_png.part'
+    shutil.rmtree(tmp, ignore_errors=True)
+    def idx(name):
+        with gzip.open(src/f'{name}.gz') as f: b = f.read()
+        return np.frombuffer(b, np.uint8, offset=16 if 'images' in name else 8)
+    for split,pre in (('training','train'), ('testing','t10k')):
+        x,y = idx(f'{pre}-images-idx3-ubyte').reshape(-1,28,28),idx(f'{pre}-labels-idx1-ubyte')
+        for c in range(10): (tmp/split/str(c)).mkdir(parents=True)
+        for i,(im,c) in enumerate(zip(x,y)): Image.fromarray(im).save(tmp/split/str(c)/f'{i}.png')
+    tmp.rename(dst)
+
 if __name__=='__main__':
     home = os.environ.get('FASTAI_HOME')
     if not home: sys.exit("Set FASTAI_HOME to the folder to fill (the tests use .fastai_home).")
-    src = Path(sys.argv[1] if len(sys.argv)>1 else Path(__file__).parent.parent.parent/'shared'/'data'/'mnist')
+    args = [a for a in sys.argv[1:] if a!='--png']
+    src = Path(args[0] if args else Path(__file__).parent.parent.parent/'shared'/'data'/'mnist')
     if not all((src/f'{n}.gz').exists() for n in MNIST): print(f"No MNIST files in {src}: nothing laid out."); sys.exit(0)
     torchvision_mnist(src, Path(home)/'data')
     print(f"MNIST laid out for torchvision in {Path(home)/'data'}")
+    if '--png' in sys.argv:
+        fastai_mnist_png(src, Path(home)/'data')
+        print(f"MNIST laid out for fastai's untar_data(URLs.MNIST) in {Path(home)/'data'/'mnist_png'}")

@@ -12,6 +12,10 @@ def readme()->tuple:
     "The README's text and its figures `{path: bytes}`"
     nb = nbformat.read(root/'nbs'/'index.ipynb', as_version=4)
     nb.metadata['language_info'] = {'name': 'python'}
+    # as nbdev does: `#| hide` cells left out, the other directives (`#| slow`...) taken off the code shown
+    nb.cells = [c for c in nb.cells if not (c.cell_type=='code' and '#| hide' in c.source)]
+    for c in nb.cells:
+        if c.cell_type=='code': c.source = '\n'.join(l for l in c.source.splitlines() if not l.startswith('#|'))
     body,res = MarkdownExporter().from_notebook_node(nb, resources=dict(output_files_dir=IMG))
     head = '<!-- Generated from nbs/index.ipynb by tools/readme.py: edit the notebook, not this file. -->\n\n'
     return head + body.strip() + '\n', res.get('outputs', {})

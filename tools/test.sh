@@ -18,4 +18,4 @@ fi
 echo "== nbdev-test"
 nbdev-test --n-workers 2 --timing
 echo "== pytest"
-pytest -q --durations=10 tests "$@"
+pytest -q -n "${PYTEST_WORKERS:-2}" --durations=15 tests "$@"
