@@ -268,7 +268,7 @@ def sgan_learner(
     cons:str='kl', # its measure: 'kl' or 'mse'
     cons_warmup:float=0., # its weight ramps up over this fraction of training
     cons_tfm=None, # transform(s) making the second view of each unlabeled image; `None`: `RandomShift(2)`
-    loss_func:SGANLoss=None, # the whole objective; default: `SGANLoss` with the arguments above from `gen_loss` (which a given `loss_func` replaces)
+    loss_func:SGANLoss=None, # the whole objective; default: an `SGANLoss` of `gen_loss`, `fm_p`, `smooth`, `unl_weight`, `cons_weight`, `cons` and `cons_warmup` (which a given `loss_func` replaces)
     lr:float=None, # default learning rate; `None`: `sgan_presets`
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
     wd:float=0., # weight decay
