@@ -20,19 +20,16 @@ def torchvision_mnist(src:Path, data:Path):
 
 def fastai_mnist_png(src:Path, data:Path):
     "fastai's `URLs.MNIST` layout, `data/mnist_png/{training,testing}/<digit>/<n>.png`, from the `.gz` files in `src`"
-    import numpy as np
     from PIL import Image
+    from fastai_sgan.datasets import load_mnist
     dst = data/'mnist_png'
     if (dst/'testing'/'9').is_dir(): return
     tmp = data/'mnist_png.part'
     shutil.rmtree(tmp, ignore_errors=True)
-    def idx(name):
-        with gzip.open(src/f'{name}.gz') as f: b = f.read()
-        return np.frombuffer(b, np.uint8, offset=16 if 'images' in name else 8)
-    for split,pre in (('training','train'), ('testing','t10k')):
-        x,y = idx(f'{pre}-images-idx3-ubyte').reshape(-1,28,28),idx(f'{pre}-labels-idx1-ubyte')
+    x,y,xt,yt = load_mnist(src)
+    for split,xs,ys in (('training',x,y), ('testing',xt,yt)):
         for c in range(10): (tmp/split/str(c)).mkdir(parents=True)
-        for i,(im,c) in enumerate(zip(x,y)): Image.fromarray(im).save(tmp/split/str(c)/f'{i}.png')
+        for i,(im,c) in enumerate(zip(xs.numpy(),ys.tolist())): Image.fromarray(im).save(tmp/split/str(c)/f'{i}.png')
     tmp.rename(dst)
 
 if __name__=='__main__':
