@@ -67,7 +67,7 @@ def _epoch_mean(cb, part): return cb.sgan_means.get(part)
 
 def sgan_part(
     cb:Callback, # the `SGANTrainer` that records the parts
-    part:str, # 'loss_lab', 'loss_unl', 'loss_gen' or 'acc_lab'
+    part:str, # 'loss_lab', 'loss_unl', 'loss_gen', 'acc_lab', or with those terms on 'loss_cons', 'loss_man'
 )->ValueMetric:
     "A metric: the epoch mean of one part of the SGAN losses over the training batches, as recorded by `cb`"
     return ValueMetric(partial(_epoch_mean, cb, part), part)
@@ -133,6 +133,10 @@ class SGANTrainer(Callback):
         if getattr(self.learn, 'gen_opt', None) is None: create_gen_opt(self.learn)
         self.sgan_idle = hasattr(self.learn, 'lr_finder')
         self.sgan_cons = bool(getattr(self.loss_func, 'cons_weight', 0))
+        self.sgan_man = bool(getattr(self.loss_func, 'man_weight', 0))
+        if self.sgan_man and not hasattr(self.sgan_gen, 'noise'):
+            raise TypeError(f"The manifold term (man_weight) moves the generator's random inputs: the generator needs a `noise(n)` "
+                            f"method giving them, as `SGANGenerator` has; {type(self.sgan_gen).__name__} has none.")
         mp = amp_to_device(self.learn)
         dev = first(self.sgan_gen.parameters()).device.type
         dtype = None if mp is None else _amp_dtype(mp)
@@ -148,15 +152,24 @@ class SGANTrainer(Callback):
     def before_batch(self):
         x,y = self.xb[0],self.yb[0]
         unl,self.sgan_n_fake = self._unlabeled(y)
-        with torch.no_grad(): fake = self.sgan_gen.sample(self.sgan_n_fake).to(x.dtype)
+        n = self.sgan_n_fake
+        with torch.no_grad():
+            if self.sgan_man: # each input also moved by `man_eps` in a random direction, generated in the same batch
+                z = self.sgan_gen.noise(n)
+                r = torch.randn_like(z)
+                z = torch.cat([z, z + self.loss_func.man_eps*r/r.norm(dim=1, keepdim=True)])
+                fake = self.sgan_gen(z).to(x.dtype)
+            else: fake = self.sgan_gen.sample(n).to(x.dtype)
         self.sgan_real = x[unl]
         xs,ys = [x],[y]
+        if self.sgan_cons or self.sgan_man: self.learn.loss_func.pct_train = self.pct_train # for the warm-ups
         if self.sgan_cons: # second views of the unlabeled images, in their order, for the consistency term
-            self.learn.loss_func.pct_train = self.pct_train
             with torch.no_grad(): view = self.cons_tfm(TensorImage(self.sgan_real)).as_subclass(type(x))
             xs,ys = xs+[view],ys+[y.new_full((len(view),), VIEW)]
+        ys.append(y.new_full((n,), FAKE))
+        if self.sgan_man: ys.append(y.new_full((n,), MANIFOLD)) # the moved copies, after the images they copy
         self.learn.xb = (torch.cat(xs+[fake]),)
-        self.learn.yb = (torch.cat(ys+[y.new_full((self.sgan_n_fake,), FAKE)]),)
+        self.learn.yb = (torch.cat(ys),)
 
     def _unlabeled(self, y):
         "Where the unlabeled items of the batch targets `y` are (a slice or a mask), and how many"
@@ -168,7 +181,8 @@ class SGANTrainer(Callback):
 
     def after_loss(self):
         lf = self.learn.loss_func
-        parts = {k:v for k in ('loss_lab','loss_unl')+(('loss_cons',) if self.sgan_cons else ()) if (v:=getattr(lf, k, None)) is not None}
+        names = ('loss_lab','loss_unl')+(('loss_cons',) if self.sgan_cons else ())+(('loss_man',) if self.sgan_man else ())
+        parts = {k:v for k in names if (v:=getattr(lf, k, None)) is not None}
         if not torch.isfinite(self.loss_grad): self._diverged('discriminator', loss=self.loss_grad, **parts)
         y,lab = self.yb[0],self.yb[0]>=0
         acc = masked_mean(self.pred[:, :self.sgan_disc.k].argmax(1)==y, lab)

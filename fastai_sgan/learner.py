@@ -268,7 +268,10 @@ def sgan_learner(
     cons:str='kl', # its measure: 'kl' or 'mse'
     cons_warmup:float=0., # its weight ramps up over this fraction of training
     cons_tfm=None, # transform(s) making the second view of each unlabeled image; `None`: `RandomShift(2)`
-    loss_func:SGANLoss=None, # the whole objective; default: an `SGANLoss` of `gen_loss`, `fm_p`, `smooth`, `unl_weight`, `cons_weight`, `cons` and `cons_warmup` (which a given `loss_func` replaces)
+    man_weight:float=0., # weight of a manifold term: smoothness of the classes along the generator (`manifold_smoothness`); 0: none
+    man_eps:float=0.1, # its step in the generator's input
+    man_warmup:float=0., # its weight ramps up over this fraction of training
+    loss_func:SGANLoss=None, # the whole objective; default: an `SGANLoss` of `gen_loss`, `fm_p`, `smooth`, `unl_weight` and the `cons_*` and `man_*` arguments (which a given `loss_func` replaces)
     lr:float=None, # default learning rate; `None`: `sgan_presets`
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
     wd:float=0., # weight decay
@@ -292,9 +295,11 @@ def sgan_learner(
     lr,n_gen,fm_p,gen_lr_mult = ifnone(lr, pre['lr']),ifnone(n_gen, pre['n_gen']),ifnone(fm_p, pre['fm_p']),ifnone(gen_lr_mult, pre['gen_lr_mult'])
     if ifnone(wn_init, pre['wn_init']): _init_from_data(dls, discriminator, generator)
     loss = ifnone(loss_func, SGANLoss(dls.c, unl_weight=unl_weight, smooth=smooth, gen_loss=gen_loss, fm_p=fm_p,
-                                      cons_weight=cons_weight, cons=cons, cons_warmup=cons_warmup))
+                                      cons_weight=cons_weight, cons=cons, cons_warmup=cons_warmup,
+                                      man_weight=man_weight, man_eps=man_eps, man_warmup=man_warmup))
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, ema_decay=ema_decay, cons_tfm=cons_tfm)
-    if getattr(loss, 'cons_weight', 0): cb.metrics.append(sgan_part(cb, 'loss_cons'))
+    for t in ('cons','man'):
+        if getattr(loss, f'{t}_weight', 0): cb.metrics.append(sgan_part(cb, f'loss_{t}'))
     learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=loss, opt_func=ifnone(opt_func, sgan_adam),
                         lr=lr, splitter=_body_splitter if arch is not None else lambda m: [params(m.disc)], moms=moms, wd=wd,
                         metrics=L(metrics)+cb.metrics, cbs=L(cbs)+cb, **kwargs)

@@ -11,8 +11,8 @@ from .masking import UNLABELED
 from .models import gan_logit
 
 # %% auto #0
-__all__ = ['FAKE', 'VIEW', 'masked_mean', 'masked_means', 'sup_loss', 'unsup_loss', 'feature_matching', 'ns_gen_loss',
-           'consistency', 'SGANLoss']
+__all__ = ['FAKE', 'VIEW', 'MANIFOLD', 'masked_mean', 'masked_means', 'sup_loss', 'unsup_loss', 'feature_matching', 'ns_gen_loss',
+           'consistency', 'manifold_smoothness', 'SGANLoss']
 
 # %% ../nbs/06_losses.ipynb #c3288cfd
 FAKE = -2 # target of a generated image inside a discriminator batch
@@ -69,6 +69,18 @@ def consistency(
     if kind=='mse': return (F.softmax(a, 1)-F.softmax(b, 1)).pow(2).sum(1).mean()
     raise ValueError(f"consistency kind={kind!r}: use 'kl' or 'mse'.")
 
+# %% ../nbs/06_losses.ipynb #dc316e03
+MANIFOLD = -4 # target of an image generated from a slightly moved random input, inside a discriminator batch
+
+def manifold_smoothness(
+    a:Tensor, # `[B,K]` class logits of generated images `G(z)`
+    b:Tensor, # `[B,K]` class logits of `G(z+eps*r)`, `r` a random unit vector for each image
+    eps:float, # the length of the step in the generator's input
+)->Tensor:
+    "Squared change of the class logits between `a` and `b` over the squared step `eps`, summed over classes, averaged over images"
+    if not eps>0: raise ValueError(f"manifold_smoothness eps={eps!r}: use a step eps > 0.")
+    return (a-b).pow(2).sum(1).mean()/eps**2
+
 # %% ../nbs/06_losses.ipynb #c1f342d6
 class SGANLoss(BaseLoss):
     "The SGAN objective: the discriminator's loss on a batch of labeled, unlabeled and generated items, and `generator`'s"
@@ -81,21 +93,31 @@ class SGANLoss(BaseLoss):
         cons_weight:float=0., # weight of the consistency term on the second views (`VIEW`) of the unlabeled images
         cons:str='kl', # that term's measure: 'kl' or 'mse' (`consistency`)
         cons_warmup:float=0., # its weight ramps up linearly over this fraction of training (`pct_train`, set by `SGANTrainer`)
+        man_weight:float=0., # weight of the manifold term (`manifold_smoothness`) on the generated images' moved copies (`MANIFOLD`)
+        man_eps:float=0.1, # length of the step in the generator's input (`SGANTrainer` moves the inputs by it)
+        man_warmup:float=0., # that weight ramps up linearly over this fraction of training
     ):
         if not (callable(gen_loss) or gen_loss in ('fm','ns')):
             raise ValueError(f"gen_loss={gen_loss!r}: use 'fm', 'ns' or a function (disc, real, fake) -> loss.")
         if fm_p not in (1,2): raise ValueError(f"fm_p={fm_p!r}: use 1 or 2.")
         if cons not in ('kl','mse'): raise ValueError(f"cons={cons!r}: use 'kl' or 'mse'.")
-        if cons_weight<0 or not 0<=cons_warmup<=1: raise ValueError(f"cons_weight={cons_weight}, cons_warmup={cons_warmup}: use a weight >= 0 and a warm-up in [0, 1].")
+        for n,w,wu in (('cons',cons_weight,cons_warmup), ('man',man_weight,man_warmup)):
+            if w<0 or not 0<=wu<=1: raise ValueError(f"{n}_weight={w}, {n}_warmup={wu}: use a weight >= 0 and a warm-up in [0, 1].")
+        if not man_eps>0: raise ValueError(f"man_eps={man_eps!r}: use a step > 0 (e.g. 0.1).")
         super().__init__(nn.CrossEntropyLoss, flatten=False, is_2d=False)
-        store_attr('k,unl_weight,smooth,gen_loss,fm_p,cons_weight,cons,cons_warmup')
-        self.loss_lab = self.loss_unl = self.loss_cons = None
-        self.pct_train = 1. # how far training is, for the warm-up (`SGANTrainer` sets it each batch)
+        store_attr('k,unl_weight,smooth,gen_loss,fm_p,cons_weight,cons,cons_warmup,man_weight,man_eps,man_warmup')
+        self.loss_lab = self.loss_unl = self.loss_cons = self.loss_man = None
+        self.pct_train = 1. # how far training is, for the warm-ups (`SGANTrainer` sets it each batch)
 
+    def _ramp(self, w, warmup): return w*(min(1., self.pct_train/warmup) if warmup else 1.)
     @property
     def cons_now(self)->float:
         "The consistency term's weight now: `cons_weight`, ramped up over the first `cons_warmup` of training"
-        return self.cons_weight*(min(1., self.pct_train/self.cons_warmup) if self.cons_warmup else 1.)
+        return self._ramp(self.cons_weight, self.cons_warmup)
+    @property
+    def man_now(self)->float:
+        "The manifold term's weight now: `man_weight`, ramped up over the first `man_warmup` of training"
+        return self._ramp(self.man_weight, self.man_warmup)
 
     def __call__(self, inp, targ, **kwargs):
         k = ifnone(self.k, inp.shape[1])
@@ -116,6 +138,14 @@ class SGANLoss(BaseLoss):
                 c = consistency(a, b, self.cons)
                 self.loss_cons = c.detach()
                 loss = loss + self.cons_now*c
+        if self.man_weight: # the moved copies (`MANIFOLD`) of the first generated items (`FAKE`), in their order
+            b = inp[targ==MANIFOLD][:, :k]
+            if len(b):
+                a = inp[targ==FAKE][:len(b), :k]
+                if len(a)<len(b): raise ValueError(f"{len(b)} moved copies (target MANIFOLD) for {len(a)} generated items: there must be one generated item for each.")
+                m = manifold_smoothness(a, b, self.man_eps)
+                self.loss_man = m.detach()
+                loss = loss + self.man_now*m
         return loss
 
     def generator(self,

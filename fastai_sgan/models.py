@@ -129,11 +129,13 @@ class SGANGenerator(Module):
         dist:str='uniform', # 'uniform' (in [0,1]) or 'normal'
     ): store_attr()
     def forward(self, z): return self.net(z).view(-1, *self.img_shape)
+    def noise(self, n:int)->Tensor:
+        "`n` random inputs: `[n,nz]` uniform in [0,1] (or standard normal), on the generator's device"
+        p = first(self.parameters())
+        return (torch.rand if self.dist=='uniform' else torch.randn)(n, self.nz, device=p.device)
     def sample(self, n:int)->Tensor:
         "`n` images from random inputs"
-        p = first(self.parameters())
-        z = (torch.rand if self.dist=='uniform' else torch.randn)(n, self.nz, device=p.device)
-        return self(z)
+        return self(self.noise(n))
 
 # %% ../nbs/05_models.ipynb #b3a9f7e6
 def mlp_generator(
