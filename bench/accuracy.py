@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/accuracy.py digits            # 50 labels, 500 held out, 60 epochs, 3 seeds
     .venv/bin/python bench/accuracy.py mnist --seeds 2   # 100 labels, the 10,000 test digits, 10 epochs
+    .venv/bin/python bench/accuracy.py mnist --no-baseline --kw man_weight=1e-4   # an option of sgan_learner
+
+`--kw NAME=VALUE` passes more arguments to `sgan_learner` (choose them with `bench/choose.py` first).
 
 The accuracy reported is the final epoch's, on the held-out/test set (no model selection on it).
 """
@@ -11,17 +14,18 @@ import numpy as np, torch
 from fastai.vision.all import set_seed
 from fastai_sgan.all import SemiSupervisedDataLoaders
 from fastai_sgan.learner import sgan_learner, supervised_learner
+from choose import kw_arg # bench/choose.py, beside this script
 
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
 ANCHORS = {'mnist': 'anchors (MNIST-100): Keras tutorial ~95%, Odena 2016 92.8% (CNN 89.5%), '
                     'Salimans et al. 2016 99.07% ± 0.065, Bad GAN 99.2%',
            'digits': 'anchor (digits-50): a plain PyTorch SGAN 88.1% vs 82.8% supervised'}
 
-def run(task, seed, kind, epochs, device):
+def run(task, seed, kind, epochs, device, kw=None):
     set_seed(seed)
     dls = (SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=seed, device=device) if task=='digits' else
            SemiSupervisedDataLoaders.from_mnist(MNIST, n_labeled=100, seed=seed, device=device))
-    learn = (sgan_learner if kind=='sgan' else supervised_learner)(dls)
+    learn = sgan_learner(dls, **(kw or {})) if kind=='sgan' else supervised_learner(dls)
     start = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)
     secs = time.perf_counter()-start
@@ -37,16 +41,18 @@ def main():
     p.add_argument('--no-baseline', action='store_true')
     p.add_argument('--baseline-only', action='store_true')
     p.add_argument('--json', default=None, help='also write the results to this file')
+    p.add_argument('--kw', type=kw_arg, action='append', default=[], metavar='NAME=VALUE',
+                   help='more arguments of sgan_learner, e.g. --kw man_weight=1e-4 (repeat the option)')
     a = p.parse_args()
     seeds = range(a.seeds or (3 if a.task=='digits' else 2))
     epochs = a.epochs or (60 if a.task=='digits' else 10)
     print(f"{a.task}: {epochs} epochs of fit_one_cycle, seeds {list(seeds)}, device {a.device}, "
-          f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}")
+          f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}" + (f"; sgan_learner{dict(a.kw)}" if a.kw else ''))
     res = {}
     for kind in ([] if a.baseline_only else ['sgan']) + ([] if a.no_baseline else ['supervised']):
         accs,secs = [],[]
         for s in seeds:
-            acc,t = run(a.task, s, kind, epochs, a.device)
+            acc,t = run(a.task, s, kind, epochs, a.device, dict(a.kw))
             accs.append(acc); secs.append(t)
             print(f"  {kind:10s} seed {s}: accuracy {acc:.4f}  {t:.1f}s ({t/epochs:.2f}s/epoch)", flush=True)
         res[kind] = dict(accs=accs, mean=float(np.mean(accs)), std=float(np.std(accs)), secs=secs)

@@ -4,6 +4,7 @@
     .venv/bin/python bench/colour.py svhn --seeds 0 1    # SGAN vs supervised only on the SVHN-like stand-in
     .venv/bin/python bench/colour.py svhn --split        # the same on a split of the training digits (to choose settings)
     .venv/bin/python bench/colour.py svhn --split --seeds 0 --shift 2 --cons-weight 1   # shifted batches, consistency term
+    .venv/bin/python bench/colour.py svhn --split --seeds 0 --man-weight 1e-4 --no-baseline  # manifold term
 
 `padded`: MNIST digits padded to 32×32 and repeated on 3 channels (white on black); 4,000 training digits, 1,000
 labels (100 per class), the first 2,000 test digits; `supervised_learner(dls)` with the default conv discriminator and
@@ -16,7 +17,8 @@ unlabeled pool too. `sgan_learner(dls)` and `supervised_learner(dls)` with their
 accuracy of the last epoch on the first `--n-test` coloured test digits (no epoch is chosen on them). With `--split`
 the held-out digits are other training digits (from 50,000 on), for choosing settings without the test set.
 `--shift` gives both learners training batches shifted by up to that many pixels; `--cons-weight` adds the SGAN's
-consistency term (`sgan_learner(cons_weight=...)`). Sample grids of the generator after each epoch go to
+consistency term (`sgan_learner(cons_weight=...)`), `--man-weight` (and `--man-eps`) its manifold term
+(`sgan_learner(man_weight=...)`). Sample grids of the generator after each epoch go to
 `--out`/svhn_seed{S}/. Target: SGAN ≥ supervised only + 5 points.
 """
 import argparse, json, os, platform, time
@@ -66,7 +68,7 @@ def run_svhn(a, seed, kind):
     dls = svhn_dls(seed, a.n_train, a.n_test, a.split, a.bs, a.device, a.mnist, a.shift)
     out = Path(a.out)/f'svhn_seed{seed}'
     if kind=='sgan':
-        learn = sgan_learner(dls, path=out, cons_weight=a.cons_weight)
+        learn = sgan_learner(dls, path=out, cons_weight=a.cons_weight, man_weight=a.man_weight, man_eps=a.man_eps)
         cbs = [SaveSamples('samples', n=64, nrow=8)]
     else: learn,cbs = supervised_learner(dls, path=out),[]
     start = time.perf_counter()
@@ -87,6 +89,8 @@ def main():
     p.add_argument('--split', action='store_true', help='svhn: validate on training digits 50,000–59,999, not the test set')
     p.add_argument('--shift', type=int, default=0, help='svhn: train both learners on batches shifted by up to this many pixels (RandomShift)')
     p.add_argument('--cons-weight', type=float, default=0., help="svhn: the SGAN's consistency term (sgan_learner's cons_weight; second views shifted by up to 2 pixels)")
+    p.add_argument('--man-weight', type=float, default=0., help="svhn: the SGAN's manifold term (sgan_learner's man_weight)")
+    p.add_argument('--man-eps', type=float, default=0.1, help="svhn: that term's step in the generator's input (man_eps)")
     p.add_argument('--baseline-only', action='store_true')
     p.add_argument('--no-baseline', action='store_true')
     p.add_argument('--device', default='cpu')
@@ -99,7 +103,8 @@ def main():
     else:
         where = 'training digits 50,000–59,999 (split)' if a.split else 'test digits'
         print(f"SVHN-like stand-in: 1,000 labels among {a.n_train:,} training digits, {a.n_test:,} {where}, batches of "
-              f"{a.bs}+{a.bs}, {a.epochs} epochs, seeds {a.seeds}, shifts {a.shift}, consistency weight {a.cons_weight}")
+              f"{a.bs}+{a.bs}, {a.epochs} epochs, seeds {a.seeds}, shifts {a.shift}, consistency weight {a.cons_weight}, "
+              f"manifold weight {a.man_weight} (step {a.man_eps})")
         res = {}
         kinds = ([] if a.baseline_only else ['sgan']) + ([] if a.no_baseline else ['supervised'])
         for kind in kinds:
