@@ -5,6 +5,7 @@
     .venv/bin/python bench/colour.py svhn --split        # the same on a split of the training digits (to choose settings)
     .venv/bin/python bench/colour.py svhn --split --seeds 0 --shift 2 --cons-weight 1   # shifted batches, consistency term
     .venv/bin/python bench/colour.py svhn --split --seeds 0 --man-weight 1e-4 --no-baseline  # manifold term
+    .venv/bin/python bench/colour.py svhn --split --n-train 10000 --epochs 7 --n-labeled 0 --baseline-only  # every label: the ceiling
 
 `padded`: MNIST digits padded to 32×32 and repeated on 3 channels (white on black); 4,000 training digits, 1,000
 labels (100 per class), the first 2,000 test digits; `supervised_learner(dls)` with the default conv discriminator and
@@ -12,14 +13,15 @@ labels (100 per class), the first 2,000 test digits; `supervised_learner(dls)` w
 
 `svhn`: an SVHN-like stand-in. Each digit is padded to 32×32 and painted with a random ink colour on a random
 background colour (each RGB channel uniform in [0, 1], so contrast often flips and is sometimes faint, as in SVHN's
-house numbers); 1,000 labels (100 per class) among the first `--n-train` (5,000) training digits, which are all the
+house numbers); `--n-labeled` labels (1,000: 100 per class) among the first `--n-train` (5,000) training digits, which are all the
 unlabeled pool too. `sgan_learner(dls)` and `supervised_learner(dls)` with their defaults, `fit_one_cycle(--epochs)` (6),
 accuracy of the last epoch on the first `--n-test` coloured test digits (no epoch is chosen on them). With `--split`
 the held-out digits are other training digits (from 50,000 on), for choosing settings without the test set.
 `--shift` gives both learners training batches shifted by up to that many pixels; `--cons-weight` adds the SGAN's
 consistency term (`sgan_learner(cons_weight=...)`), `--man-weight` (and `--man-eps`) its manifold term
 (`sgan_learner(man_weight=...)`). Sample grids of the generator after each epoch go to
-`--out`/svhn_seed{S}/. Target: SGAN ≥ supervised only + 5 points.
+`--out`/svhn_seed{S}/. Target: SGAN ≥ supervised only + 5 points. `--n-labeled 0 --baseline-only` labels every training
+digit: the ceiling that unlabeled data could reach in runs of that length.
 """
 import argparse, json, os, platform, time
 from pathlib import Path
@@ -40,13 +42,13 @@ def svhn_like(x, seed):
     fg,bg = torch.rand(len(x),3,1,1, generator=g),torch.rand(len(x),3,1,1, generator=g)
     return ((ink*fg + (1-ink)*bg)*255).round().byte()
 
-def svhn_dls(seed, n_train=5_000, n_test=10_000, split=False, bs=64, device='cpu', mnist=MNIST, shift=0):
-    "The SVHN-like stand-in: 1,000 labels among `n_train` training digits; validation on test (or, `split`, training) digits"
+def svhn_dls(seed, n_train=5_000, n_test=10_000, split=False, bs=64, device='cpu', mnist=MNIST, shift=0, n_labeled=1000):
+    "The SVHN-like stand-in: `n_labeled` labels (`None`: all) among `n_train` training digits; validation on test (or, `split`, training) digits"
     x,y,xt,yt = load_mnist(mnist)
     xv,yv = (x[50_000:60_000],y[50_000:60_000]) if split else (xt,yt)
     if split and n_train>50_000: raise ValueError("--split keeps 50,000–59,999 for validation: use --n-train 50000 or less")
     return SemiSupervisedDataLoaders.from_tensors(svhn_like(x[:n_train], 0), y[:n_train], svhn_like(xv[:n_test], 1), yv[:n_test],
-                                                  n_labeled=1000, seed=seed, bs=bs, device=device,
+                                                  n_labeled=n_labeled, seed=seed, bs=bs, device=device,
                                                   batch_tfms=[RandomShift(shift)] if shift else None)
 
 def run_padded(a):
@@ -65,7 +67,7 @@ def run_padded(a):
 
 def run_svhn(a, seed, kind):
     set_seed(seed)
-    dls = svhn_dls(seed, a.n_train, a.n_test, a.split, a.bs, a.device, a.mnist, a.shift)
+    dls = svhn_dls(seed, a.n_train, a.n_test, a.split, a.bs, a.device, a.mnist, a.shift, a.n_labeled or None)
     out = Path(a.out)/f'svhn_seed{seed}'
     if kind=='sgan':
         learn = sgan_learner(dls, path=out, cons_weight=a.cons_weight, man_weight=a.man_weight, man_eps=a.man_eps)
@@ -85,6 +87,7 @@ def main():
     p.add_argument('--epochs', type=int, default=6, help='svhn: epochs of fit_one_cycle')
     p.add_argument('--n-train', type=int, default=5_000, help='svhn: training digits (the unlabeled pool)')
     p.add_argument('--n-test', type=int, default=10_000, help='svhn: held-out digits')
+    p.add_argument('--n-labeled', type=int, default=1000, help='svhn: labeled training digits, 100 per class; 0: every one (the ceiling, with --baseline-only)')
     p.add_argument('--bs', type=int, default=64, help='svhn: unlabeled (and labeled) images per batch')
     p.add_argument('--split', action='store_true', help='svhn: validate on training digits 50,000–59,999, not the test set')
     p.add_argument('--shift', type=int, default=0, help='svhn: train both learners on batches shifted by up to this many pixels (RandomShift)')
@@ -102,7 +105,7 @@ def main():
     if a.task=='padded': res = run_padded(a)
     else:
         where = 'training digits 50,000–59,999 (split)' if a.split else 'test digits'
-        print(f"SVHN-like stand-in: 1,000 labels among {a.n_train:,} training digits, {a.n_test:,} {where}, batches of "
+        print(f"SVHN-like stand-in: {a.n_labeled or a.n_train:,} labels among {a.n_train:,} training digits, {a.n_test:,} {where}, batches of "
               f"{a.bs}+{a.bs}, {a.epochs} epochs, seeds {a.seeds}, shifts {a.shift}, consistency weight {a.cons_weight}, "
               f"manifold weight {a.man_weight} (step {a.man_eps})")
         res = {}
