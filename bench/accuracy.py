@@ -3,8 +3,10 @@
     .venv/bin/python bench/accuracy.py digits            # 50 labels, 500 held out, 60 epochs, 3 seeds
     .venv/bin/python bench/accuracy.py mnist --seeds 2   # 100 labels, the 10,000 test digits, 10 epochs
     .venv/bin/python bench/accuracy.py mnist --no-baseline --kw man_weight=1e-4   # an option of sgan_learner
+    .venv/bin/python bench/accuracy.py mnist --no-baseline --kw cons_weight=1 --kw cons=ce   # pseudo-labels
 
-`--kw NAME=VALUE` passes more arguments to `sgan_learner` (choose them with `bench/choose.py` first).
+`--kw NAME=VALUE` passes more arguments to `sgan_learner` (choose them with `bench/choose.py` first); a value is read
+as a Python literal, or as transforms when written `digit_tfms(SHIFT,ROTATE,ZOOM)` (e.g. `--kw "cons_tfm=digit_tfms(2,20,0.2)"`).
 
 The accuracy reported is the final epoch's, on the held-out/test set (no model selection on it).
 """
@@ -14,7 +16,7 @@ import numpy as np, torch
 from fastai.vision.all import set_seed
 from fastai_sgan.all import SemiSupervisedDataLoaders
 from fastai_sgan.learner import sgan_learner, supervised_learner
-from choose import kw_arg # bench/choose.py, beside this script
+from choose import parse_kws # bench/choose.py, beside this script
 
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
 ANCHORS = {'mnist': 'anchors (MNIST-100): Keras tutorial ~95%, Odena 2016 92.8% (CNN 89.5%), '
@@ -41,18 +43,19 @@ def main():
     p.add_argument('--no-baseline', action='store_true')
     p.add_argument('--baseline-only', action='store_true')
     p.add_argument('--json', default=None, help='also write the results to this file')
-    p.add_argument('--kw', type=kw_arg, action='append', default=[], metavar='NAME=VALUE',
+    p.add_argument('--kw', action='append', default=[], metavar='NAME=VALUE',
                    help='more arguments of sgan_learner, e.g. --kw man_weight=1e-4 (repeat the option)')
     a = p.parse_args()
+    kws = parse_kws(p, a.kw)
     seeds = range(a.seeds or (3 if a.task=='digits' else 2))
     epochs = a.epochs or (60 if a.task=='digits' else 10)
     print(f"{a.task}: {epochs} epochs of fit_one_cycle, seeds {list(seeds)}, device {a.device}, "
-          f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}" + (f"; sgan_learner{dict(a.kw)}" if a.kw else ''))
+          f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}" + (f"; sgan_learner: {' '.join(a.kw)}" if a.kw else ''))
     res = {}
     for kind in ([] if a.baseline_only else ['sgan']) + ([] if a.no_baseline else ['supervised']):
         accs,secs = [],[]
         for s in seeds:
-            acc,t = run(a.task, s, kind, epochs, a.device, dict(a.kw))
+            acc,t = run(a.task, s, kind, epochs, a.device, kws)
             accs.append(acc); secs.append(t)
             print(f"  {kind:10s} seed {s}: accuracy {acc:.4f}  {t:.1f}s ({t/epochs:.2f}s/epoch)", flush=True)
         res[kind] = dict(accs=accs, mean=float(np.mean(accs)), std=float(np.std(accs)), secs=secs)

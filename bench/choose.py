@@ -12,6 +12,7 @@ digits split 50,000 / 10,000, the digits bench's 1,297 training images split 997
     .venv/bin/python bench/choose.py mnist --epochs 50 --bs 256 --noise 0.3 0.5   # a longer run with bigger batches
     .venv/bin/python bench/choose.py mnist --aug 2 0 0         # shifts only: digit_tfms(2, 0, 0)
     .venv/bin/python bench/choose.py mnist --labels-of 4 --confused 5   # the 100 labels of from_mnist(seed=4), most confused pairs
+    .venv/bin/python bench/choose.py mnist --kw cons_weight=1 --kw cons=ce --kw "cons_tfm=digit_tfms(2,20,0.2)"   # pseudo-labels, strong views
 """
 import argparse, ast, json, math, os, platform, time
 from pathlib import Path
@@ -55,12 +56,26 @@ def discriminator(dls, noise=None):
     return mlp_discriminator(math.prod(shape), dls.c, sizes=sizes, noise_in=noise[0], noise_hidden=noise[1])
 
 def kw_arg(s):
-    "`name=value` → `(name, value)`, the value read as a Python literal when it is one"
+    "`name=value` → `(name, value)`, the value read as a Python literal when it is one, `digit_tfms(...)` as those transforms"
     if '=' not in s: raise argparse.ArgumentTypeError(f"{s!r}: write name=value, e.g. n_gen=2")
     k,v = s.split('=', 1)
+    if v.startswith('digit_tfms(') and v.endswith(')'): # e.g. cons_tfm=digit_tfms(2,20,0.2): stronger second views
+        try: return k,digit_tfms(*ast.literal_eval(f"({v[11:-1]},)" if v[11:-1].strip() else "()"))
+        except (ValueError, SyntaxError, TypeError) as e: raise argparse.ArgumentTypeError(f"{s!r}: {e}; write e.g. cons_tfm=digit_tfms(2,20,0.2)")
     try: v = ast.literal_eval(v)
     except (ValueError, SyntaxError): pass
     return k,v
+
+def parse_kws(p, texts):
+    "The `--kw` texts as a dict of arguments (`kw_arg`), or the parser `p`'s error"
+    try: return dict(kw_arg(t) for t in texts)
+    except argparse.ArgumentTypeError as e: p.error(f"--kw {e}")
+
+def kws_json(kws, texts):
+    "The `--kw` arguments for a JSON file: each value as read, or as written where it is not a plain value (transforms)"
+    plain = lambda v: v is None or isinstance(v, (bool,int,float,str)) or (isinstance(v, (list,tuple)) and all(map(plain, v)))
+    written = dict(t.split('=', 1) for t in texts)
+    return {k:(v if plain(v) else written[k]) for k,v in kws.items()}
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -73,8 +88,8 @@ def main():
     p.add_argument('--lr', type=float, default=None, help="peak lr of fit_one_cycle; default: the learner's")
     p.add_argument('--noise', type=float, nargs=2, default=None, metavar=('INPUT','HIDDEN'),
                    help="Gaussian noise of the default MLP discriminator; default: default_models' levels")
-    p.add_argument('--kw', type=kw_arg, action='append', default=[], metavar='NAME=VALUE',
-                   help='more arguments of sgan_learner / supervised_learner, e.g. --kw n_gen=2 (repeat the option)')
+    p.add_argument('--kw', action='append', default=[], metavar='NAME=VALUE',
+                   help='more arguments of sgan_learner / supervised_learner, e.g. --kw n_gen=2 or --kw "cons_tfm=digit_tfms(2,20,0.2)" (repeat the option)')
     p.add_argument('--baseline', action='store_true', help='supervised_learner instead of sgan_learner')
     p.add_argument('--data', default=None, help='MNIST IDX folder (default: ../shared/data/mnist)')
     p.add_argument('--labels-of', type=int, default=None, metavar='SEED',
@@ -84,18 +99,19 @@ def main():
     p.add_argument('--device', default='cpu')
     p.add_argument('--json', default=None, help='also write the results to this file')
     a = p.parse_args()
+    kws = parse_kws(p, a.kw)
     epochs = a.epochs or (60 if a.task=='digits' else 10)
     parts = split(a.task, a.data, a.labels_of)
     kind = 'supervised' if a.baseline else 'sgan'
     print(f"{a.task}: {len(parts[0])} training / {len(parts[2])} held-out images (all from the training set), {kind}, "
-          f"{epochs} epochs, batches of {a.bs}, augmentation {a.aug or 'default'}, lr {a.lr or 'default'}, noise {a.noise or 'default'}, {dict(a.kw) or ''} seeds {a.seeds}"
+          f"{epochs} epochs, batches of {a.bs}, augmentation {a.aug or 'default'}, lr {a.lr or 'default'}, noise {a.noise or 'default'}, {' '.join(a.kw)} seeds {a.seeds}"
           f"{'' if a.labels_of is None else f', the labels of seed {a.labels_of}'}; "
           f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}", flush=True)
     accs,secs = [],[]
     for seed in a.seeds:
         set_seed(seed)
         dls = make_dls(a.task, parts, seed, a.device, a.bs, a.aug and (int(a.aug[0]), *a.aug[1:]))
-        kw = dict(a.kw, discriminator=discriminator(dls, a.noise), **({'lr': a.lr} if a.lr else {}))
+        kw = dict(kws, discriminator=discriminator(dls, a.noise), **({'lr': a.lr} if a.lr else {}))
         learn = (supervised_learner if a.baseline else sgan_learner)(dls, **kw)
         start = time.perf_counter()
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)
@@ -106,7 +122,7 @@ def main():
             with learn.no_bar(): print('  most confused (true, predicted, count):', ClassificationInterpretation.from_learner(learn).most_confused()[:a.confused], flush=True)
     print(f"{kind} mean {100*np.mean(accs):.2f}% ± {100*np.std(accs):.2f}  ({', '.join(f'{100*x:.2f}' for x in accs)})")
     if a.json:
-        Path(a.json).write_text(json.dumps(dict(task=a.task, kind=kind, epochs=epochs, bs=a.bs, aug=a.aug, lr=a.lr, noise=a.noise, kw=dict(a.kw),
+        Path(a.json).write_text(json.dumps(dict(task=a.task, kind=kind, epochs=epochs, bs=a.bs, aug=a.aug, lr=a.lr, noise=a.noise, kw=kws_json(kws, a.kw),
                                                 seeds=a.seeds, labels_of=a.labels_of, accuracy=accs, seconds=secs), indent=1))
 
 if __name__=='__main__': main()

@@ -265,7 +265,8 @@ def sgan_learner(
     smooth:float=0., # one-sided label smoothing
     unl_weight:float=1., # weight of the real-vs-fake loss in the discriminator's loss
     cons_weight:float=0., # weight of a consistency term on the unlabeled images (`consistency`); 0: none
-    cons:str='kl', # its measure: 'kl' or 'mse'
+    cons:str='kl', # its measure: 'kl', 'mse' or 'ce' (confident pseudo-labels)
+    cons_thresh:float=0.95, # with `cons='ce'`: the confidence a first view needs to be a target
     cons_warmup:float=0., # its weight ramps up over this fraction of training
     cons_tfm=None, # transform(s) making the second view of each unlabeled image; `None`: `RandomShift(2)`
     man_weight:float=0., # weight of a manifold term: smoothness of the classes along the generator (`manifold_smoothness`); 0: none
@@ -295,7 +296,7 @@ def sgan_learner(
     lr,n_gen,fm_p,gen_lr_mult = ifnone(lr, pre['lr']),ifnone(n_gen, pre['n_gen']),ifnone(fm_p, pre['fm_p']),ifnone(gen_lr_mult, pre['gen_lr_mult'])
     if ifnone(wn_init, pre['wn_init']): _init_from_data(dls, discriminator, generator)
     loss = ifnone(loss_func, SGANLoss(dls.c, unl_weight=unl_weight, smooth=smooth, gen_loss=gen_loss, fm_p=fm_p,
-                                      cons_weight=cons_weight, cons=cons, cons_warmup=cons_warmup,
+                                      cons_weight=cons_weight, cons=cons, cons_thresh=cons_thresh, cons_warmup=cons_warmup,
                                       man_weight=man_weight, man_eps=man_eps, man_warmup=man_warmup))
     cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, ema_decay=ema_decay, cons_tfm=cons_tfm)
     for t in ('cons','man'):

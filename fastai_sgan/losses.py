@@ -62,12 +62,16 @@ VIEW = -3 # target of a second view of an unlabeled real image inside a discrimi
 def consistency(
     a:Tensor, # `[B,K]` class logits of the images
     b:Tensor, # `[B,K]` class logits of a second view of the same images
-    kind:str='kl', # 'kl': KL(softmax(a) ‖ softmax(b)) with `a` a fixed target; 'mse': squared difference of the probabilities
+    kind:str='kl', # 'kl': KL(softmax(a) ‖ softmax(b)) with `a` a fixed target; 'mse': squared difference of the probabilities; 'ce': pseudo-labels
+    thresh:float=0.95, # with 'ce': the top probability of `a` an image needs for its class to be a target
 )->Tensor:
     "Disagreement between the class predictions `a` and `b` of two views of the same images, averaged over the images"
     if kind=='kl': return F.kl_div(F.log_softmax(b, 1), F.log_softmax(a.detach(), 1), log_target=True, reduction='batchmean')
     if kind=='mse': return (F.softmax(a, 1)-F.softmax(b, 1)).pow(2).sum(1).mean()
-    raise ValueError(f"consistency kind={kind!r}: use 'kl' or 'mse'.")
+    if kind=='ce':
+        conf,pl = F.softmax(a.detach().float(), 1).max(1)
+        return (F.cross_entropy(b, pl, reduction='none')*(conf>=thresh)).mean()
+    raise ValueError(f"consistency kind={kind!r}: use 'kl', 'mse' or 'ce'.")
 
 # %% ../nbs/06_losses.ipynb #dc316e03
 MANIFOLD = -4 # target of an image generated from a slightly moved random input, inside a discriminator batch
@@ -91,7 +95,8 @@ class SGANLoss(BaseLoss):
         gen_loss='fm', # the generator's loss: 'fm' (feature matching), 'ns' (non-saturating) or a function `(disc, real, fake)->loss`
         fm_p:int=2, # feature matching distance: 2 (mean squared, Salimans' MNIST) or 1 (mean absolute)
         cons_weight:float=0., # weight of the consistency term on the second views (`VIEW`) of the unlabeled images
-        cons:str='kl', # that term's measure: 'kl' or 'mse' (`consistency`)
+        cons:str='kl', # that term's measure: 'kl', 'mse' or 'ce' (`consistency`)
+        cons_thresh:float=0.95, # with `cons='ce'`: the confidence a first view needs for its class to be the second view's target
         cons_warmup:float=0., # its weight ramps up linearly over this fraction of training (`pct_train`, set by `SGANTrainer`)
         man_weight:float=0., # weight of the manifold term (`manifold_smoothness`) on the generated images' moved copies (`MANIFOLD`)
         man_eps:float=0.1, # length of the step in the generator's input (`SGANTrainer` moves the inputs by it)
@@ -100,12 +105,13 @@ class SGANLoss(BaseLoss):
         if not (callable(gen_loss) or gen_loss in ('fm','ns')):
             raise ValueError(f"gen_loss={gen_loss!r}: use 'fm', 'ns' or a function (disc, real, fake) -> loss.")
         if fm_p not in (1,2): raise ValueError(f"fm_p={fm_p!r}: use 1 or 2.")
-        if cons not in ('kl','mse'): raise ValueError(f"cons={cons!r}: use 'kl' or 'mse'.")
+        if cons not in ('kl','mse','ce'): raise ValueError(f"cons={cons!r}: use 'kl', 'mse' or 'ce'.")
+        if not 0<=cons_thresh<=1: raise ValueError(f"cons_thresh={cons_thresh!r}: use a probability in [0, 1] (e.g. 0.95).")
         for n,w,wu in (('cons',cons_weight,cons_warmup), ('man',man_weight,man_warmup)):
             if w<0 or not 0<=wu<=1: raise ValueError(f"{n}_weight={w}, {n}_warmup={wu}: use a weight >= 0 and a warm-up in [0, 1].")
         if not man_eps>0: raise ValueError(f"man_eps={man_eps!r}: use a step > 0 (e.g. 0.1).")
         super().__init__(nn.CrossEntropyLoss, flatten=False, is_2d=False)
-        store_attr('k,unl_weight,smooth,gen_loss,fm_p,cons_weight,cons,cons_warmup,man_weight,man_eps,man_warmup')
+        store_attr('k,unl_weight,smooth,gen_loss,fm_p,cons_weight,cons,cons_thresh,cons_warmup,man_weight,man_eps,man_warmup')
         self.loss_lab = self.loss_unl = self.loss_cons = self.loss_man = None
         self.pct_train = 1. # how far training is, for the warm-ups (`SGANTrainer` sets it each batch)
 
@@ -135,7 +141,7 @@ class SGANLoss(BaseLoss):
             a,b = inp[targ==UNLABELED][:, :k],inp[targ==VIEW][:, :k]
             if len(b):
                 if len(a)!=len(b): raise ValueError(f"{len(b)} second views (target VIEW) for {len(a)} unlabeled items: they must pair up.")
-                c = consistency(a, b, self.cons)
+                c = consistency(a, b, self.cons, self.cons_thresh)
                 self.loss_cons = c.detach()
                 loss = loss + self.cons_now*c
         if self.man_weight: # the moved copies (`MANIFOLD`) of the first generated items (`FAKE`), in their order

@@ -67,6 +67,11 @@ def test_kw_arg():
     ch = _choose()
     assert ch.kw_arg('n_gen=2')==('n_gen', 2) and ch.kw_arg("gen_loss=ns")==('gen_loss', 'ns')
     with pytest.raises(Exception, match='name=value'): ch.kw_arg('n_gen')
+    k,tfms = ch.kw_arg('cons_tfm=digit_tfms(3,0,0)') # transforms for the second views
+    assert k=='cons_tfm' and [type(t).__name__ for t in tfms]==['RandomShift'] and tfms[0].max_shift==3
+    with pytest.raises(Exception, match=r'digit_tfms\(2,20,0.2\)'): ch.kw_arg('cons_tfm=digit_tfms(x)')
+    texts = ['n_gen=2', 'cons_tfm=digit_tfms(1,0,0)']
+    assert ch.kws_json(dict(map(ch.kw_arg, texts)), texts)=={'n_gen':2, 'cons_tfm':'digit_tfms(1,0,0)'}
 
 def test_choose_runs(tmp_path):
     out = tmp_path/'r.json'
