@@ -9,25 +9,31 @@ Writes `history.csv` (fastai's `CSVLogger`: the recorder's values each epoch) an
     python bench/long_run.py --device cuda --epochs 100 --noise 0.3 0.5   # Salimans' noise levels in the MLP
     python bench/long_run.py --device cpu --epochs 100 --bs 256 --aug 2 0 0   # shifts only (Salimans' augmentation)
 """
-import argparse, json, os, platform, time
+import argparse, json, os, platform, sys, time
 from pathlib import Path
 import torch
 from fastai.vision.all import set_seed, Callback, CSVLogger
 from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, mlp_discriminator
+sys.path.insert(0, str(Path(__file__).parent))
+from speed import StopTraining
 
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
 
 class EpochLog(Callback):
     "Print and keep, after each epoch, the seconds since the start of `fit` and the recorder's values"
     order = 100 # after the Recorder
-    def __init__(self, target=0.99): self.target,self.rows,self.t_target = target,[],None
+    def __init__(self, targets=(0.97, 0.98, 0.99)): self.targets,self.rows,self.reached = targets,[],{}
+    @property
+    def t_target(self): return self.reached.get(0.99)
     def before_fit(self): self.start = time.perf_counter()
     def after_epoch(self):
         secs = time.perf_counter()-self.start
-        vals = zip(self.recorder.metric_names[1:-1], self.recorder.log[1:-1])
-        row = dict(epoch=self.epoch+1, secs=round(secs, 1), **{k:round(float(v), 4) for k,v in vals})
+        # by name, not by position in the recorder's log (which leaves the training loss out of an epoch cut short)
+        vals = dict(train_loss=self.recorder.smooth_loss.value, valid_loss=self.recorder.loss.value, **{m.name:m.value for m in self.learn.metrics})
+        row = dict(epoch=self.epoch+1, secs=round(secs, 1), **{k:round(float(v), 4) for k,v in vals.items() if v is not None})
         self.rows.append(row)
-        if self.t_target is None and row['accuracy']>=self.target: self.t_target = (self.epoch+1, secs)
+        for t in self.targets:
+            if t not in self.reached and row['accuracy']>=t: self.reached[t] = (self.epoch+1, secs)
         print(' '.join(f"{k} {v}" for k,v in row.items()), flush=True)
 
 def main():
@@ -41,6 +47,7 @@ def main():
                    help="Gaussian noise of Salimans' MLP discriminator (his: 0.3 0.5); default: default_models' levels")
     p.add_argument('--aug', type=float, nargs=3, default=None, metavar=('SHIFT','ROTATE','ZOOM'),
                    help="from_mnist's shift, max_rotate, zoom (`digit_tfms`); default: from_mnist's (2 20 0.2)")
+    p.add_argument('--batches', type=int, default=None, help='training batches per epoch (then validation); default: all')
     p.add_argument('--device', default='cuda')
     p.add_argument('--data', default=str(MNIST))
     p.add_argument('--out', default='bench/out/long_run')
@@ -51,7 +58,8 @@ def main():
     dls = SemiSupervisedDataLoaders.from_mnist(a.data, n_labeled=100, bs=a.bs, bs_labeled=a.bs_labeled, seed=a.seed, device=a.device, **aug)
     log = EpochLog()
     disc = mlp_discriminator(noise_in=a.noise[0], noise_hidden=a.noise[1]) if a.noise else None
-    learn = sgan_learner(dls, discriminator=disc, lr=a.lr, cbs=[log, CSVLogger(out/'history.csv')])
+    learn = sgan_learner(dls, discriminator=disc, lr=a.lr, cbs=[log, CSVLogger(out/'history.csv')]
+                         + ([StopTraining(a.batches)] if a.batches else []))
     dev = torch.device(a.device)
     name = torch.cuda.get_device_name(dev) if dev.type=='cuda' else platform.processor() or platform.machine()
     print(f"MNIST-100, seed {a.seed}: {a.epochs} epochs of fit_one_cycle (lr {learn.lr}, noise {a.noise or 'default'}, aug {a.aug or 'default'}), {len(dls.train)} batches of "
@@ -61,9 +69,11 @@ def main():
     secs = time.perf_counter()-log.start
     acc = log.rows[-1]['accuracy']
     res = dict(seed=a.seed, epochs=a.epochs, bs=a.bs, bs_labeled=a.bs_labeled, lr=learn.lr, noise=a.noise, aug=a.aug, device=name, accuracy=acc, error=1-acc,
-               secs=secs, secs_per_epoch=secs/a.epochs, epoch_to_99=log.t_target and log.t_target[0], secs_to_99=log.t_target and log.t_target[1])
+               secs=secs, secs_per_epoch=secs/a.epochs, epoch_to_99=log.t_target and log.t_target[0], secs_to_99=log.t_target and log.t_target[1],
+               secs_to={f'{t:.2f}': log.reached[t][1] for t in log.reached}, epoch_to={f'{t:.2f}': log.reached[t][0] for t in log.reached})
     (out/'result.json').write_text(json.dumps(res, indent=1))
     print(f"final epoch: test accuracy {100*acc:.2f}% (error {100*(1-acc):.2f}%), {secs:.0f}s ({secs/a.epochs:.2f}s/epoch); "
-          + (f"99% first reached after epoch {log.t_target[0]} ({log.t_target[1]:.0f}s)" if log.t_target else "99% not reached"))
+          + '; '.join(f"{100*t:.0f}% first reached after epoch {log.reached[t][0]} ({log.reached[t][1]:.0f}s)" if t in log.reached
+                      else f"{100*t:.0f}% not reached" for t in log.targets))
 
 if __name__=='__main__': main()

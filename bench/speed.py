@@ -74,19 +74,25 @@ class ReadyBatches:
     def __len__(self): return self.n
     def __iter__(self): return itertools.repeat(self.b, self.n)
 
-def fastai_floor(n=2000, reps=3):
-    "Seconds a batch of `Learner` + `fit_one_cycle` and of a plain loop (Adam, `OneCycleLR`) training a 4→1 linear model"
-    b = (torch.randn(8, 4), torch.randn(8, 1))
+def _sync(dev):
+    if dev.type=='cuda': torch.cuda.synchronize(dev)
+
+def fastai_floor(dev, n=2000, reps=3):
+    "Seconds a batch of `Learner` + `fit_one_cycle` and of a plain loop (Adam, `OneCycleLR`) training a 4→1 linear model on `dev`"
+    b = (torch.randn(8, 4, device=dev), torch.randn(8, 1, device=dev))
     def fastai():
-        learn = Learner(DataLoaders(ReadyBatches(n, b), ReadyBatches(1, b)), torch.nn.Linear(4, 1), loss_func=MSELossFlat(),
+        learn = Learner(DataLoaders(ReadyBatches(n, b), ReadyBatches(1, b)), torch.nn.Linear(4, 1).to(dev), loss_func=MSELossFlat(),
                         opt_func=sgan_adam)
+        _sync(dev)
         start = time.perf_counter()
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, 1e-3)
+        _sync(dev)
         return (time.perf_counter()-start)/n
     def plain():
-        m = torch.nn.Linear(4, 1)
+        m = torch.nn.Linear(4, 1).to(dev)
         opt = torch.optim.Adam(m.parameters(), 1e-3, betas=(0.5, 0.999), fused=True)
         sched = one_cycle(opt, 1e-3, n)
+        _sync(dev)
         start = time.perf_counter()
         for _ in range(n):
             loss = torch.nn.functional.mse_loss(m(b[0]), b[1])
@@ -94,6 +100,7 @@ def fastai_floor(n=2000, reps=3):
             loss.backward()
             opt.step()
             sched.step()
+        _sync(dev)
         return (time.perf_counter()-start)/n
     return min(fastai() for _ in range(reps)),min(plain() for _ in range(reps))
 
@@ -107,6 +114,8 @@ def main():
     p.add_argument('--mnist', default=MNIST, help='folder of the MNIST IDX files')
     p.add_argument('--channels-last', action='store_true', help="the fastai side in channels-last memory format (fastai's ChannelsLast)")
     p.add_argument('--bf16', action='store_true', help='the fastai side with bfloat16 autocast (learn.to_bf16())')
+    p.add_argument('--fastai-only', action='store_true', help='time the fastai side only (no plain loop, no ratio)')
+    p.add_argument('--floor-batches', type=int, default=2000, help="batches of each run measuring fastai's own cost")
     a = p.parse_args()
     dev = torch.device(a.device)
     epochs = a.epochs or (20 if a.task=='digits' else 1)
@@ -118,11 +127,17 @@ def main():
           f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
     n_img = epochs*batches*(dls.train.bs+dls.train.bs_labeled)
     times = {'fastai':[], 'plain':[]}
+    sides = (('fastai',partial(run_fastai, channels_last=a.channels_last, bf16=a.bf16)), ('plain',run_plain))
     for r in range(a.reps):
-        for name,f in (('fastai',partial(run_fastai, channels_last=a.channels_last, bf16=a.bf16)), ('plain',run_plain)):
+        for name,f in sides[:1] if a.fastai_only else sides:
             t = f(dls, epochs, batches)
             times[name].append(t)
             print(f"  run {r}: {name:6s} {t:6.1f}s  {n_img/t:8,.0f} real images/s", flush=True)
+    if a.fastai_only:
+        t = min(times['fastai'])
+        print(f"sgan_learner + fit_one_cycle: {n_img/t:,.0f} images/s, {t/(epochs*batches):.4f} s a batch"
+              + (" (channels last)" if a.channels_last else '') + (" (bf16 autocast)" if a.bf16 else ''))
+        return
     best = {k:min(v) for k,v in times.items()}
     pairs = sorted(p/f for f,p in zip(times['fastai'], times['plain'])) # each fastai run against the plain run right after it
     print(f"ratio of each pair of runs: {', '.join(f'{r:.3f}' for r in pairs)}; median {pairs[len(pairs)//2]:.3f}")
@@ -131,9 +146,9 @@ def main():
     print(f"sgan_learner + fit_one_cycle: {n_img/best['fastai']:,.0f} images/s; plain PyTorch loop: {n_img/best['plain']:,.0f} "
           f"images/s; ratio (fastai/plain) {best['plain']/best['fastai']:.3f}")
     print(f"training loader alone: {loader_speed(dls.train):,.0f} images/s")
-    ff,fp = fastai_floor()
+    ff,fp = fastai_floor(dev, a.floor_batches)
     per_batch = best['plain']/(epochs*batches)
-    print(f"fastai's own cost (Learner + fit_one_cycle, its default callbacks, a 4→1 linear model on ready-made batches): "
+    print(f"fastai's own cost on {dev} (Learner + fit_one_cycle, its default callbacks, a 4→1 linear model on ready-made batches): "
           f"{ff*1e3:.2f} ms a batch against {fp*1e3:.2f} ms in a plain loop; at the plain loop's {per_batch*1e3:.1f} ms a "
           f"batch here, that difference alone caps the ratio at {per_batch/(per_batch+ff-fp):.3f}")
 

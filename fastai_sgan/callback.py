@@ -10,13 +10,14 @@ import pickle, warnings
 from itertools import chain
 from fastai.vision.all import *
 from .masking import UNLABELED
-from .data import SemiSupervisedDL
+from .data import SemiSupervisedDL, n_unlabeled
 from .augment import RandomShift
 from .models import *
 from .losses import *
 
 # %% auto #0
-__all__ = ['SGANModel', 'sgan_part', 'create_gen_opt', 'amp_to_device', 'DeviceMixedPrecision', 'SGANDivergence', 'SGANTrainer']
+__all__ = ['SGANModel', 'sgan_part', 'create_gen_opt', 'amp_to_device', 'DeviceMixedPrecision', 'DeviceSmoothLoss',
+           'SmoothLossOnDevice', 'SGANDivergence', 'SGANTrainer']
 
 # %% ../nbs/07_callback.ipynb #28feb5c9
 class SGANModel(Module):
@@ -48,7 +49,7 @@ class SGANModel(Module):
     def update_ema(self, decay:float=0.999):
         "Move the EMA towards `disc`; the effective decay ramps up from 0.1 over the first updates"
         if self.ema is None: return
-        if getattr(self, '_ema_t', None) is None: self._ema_t = int(self.ema_steps) # read once: no device sync per batch
+        if getattr(self, '_ema_t', None) is None: self.read_ema_steps()
         t = self._ema_t
         d = min(decay, (1+t)/(10+t))
         if getattr(self, '_ema_pairs', None) is None: # the tensors, listed once (again after `to`, `cuda`, `float`...)
@@ -59,6 +60,10 @@ class SGANModel(Module):
         if eb: torch._foreach_copy_(eb, db)
         self.ema_steps += 1
         self._ema_t = t+1
+
+    def read_ema_steps(self):
+        "Read the count of EMA updates from its buffer (a host sync: `SGANTrainer` calls it before a fit, not in a batch)"
+        self._ema_t = int(self.ema_steps)
 
 def _forget_ema_steps(m, keys): m._ema_t = None # `ema_steps` was loaded: read it again
 
@@ -87,7 +92,7 @@ def amp_to_device(learn:Learner):
     mp = first(cb for cb in learn.cbs if isinstance(cb, MixedPrecision))
     if mp is None or getattr(mp, 'autocast', None) is None: return None
     dev = first(learn.model.parameters()).device
-    if dev.type!='cuda':
+    if dev.type!='cuda' and getattr(mp.autocast, 'device', None)!=dev.type: # once a fit: the scaler may hold a loaded state
         dtype = _amp_dtype(mp)
         mp.autocast = torch.autocast(dev.type, dtype=dtype)
         learn.scaler = torch.amp.GradScaler(dev.type, **merge(mp.kwargs, dict(enabled=dtype==torch.float16)))
@@ -96,11 +101,61 @@ def amp_to_device(learn:Learner):
 # %% ../nbs/07_callback.ipynb #862f01d0
 class DeviceMixedPrecision(MixedPrecision):
     "fastai's `MixedPrecision`, autocasting on the device the model is on (so bf16 also works on a CPU)"
+    scaler_state = None # the fp16 gradient scaler's state at the end of the last fit (or loaded by `learn.load`)
+    @property
+    def name(self): return 'mixed_precision' # fastai's name: `learn.mixed_precision`; `load_learner(cpu=True)` removes it
+
     def before_fit(self):
         with warnings.catch_warnings(): # fastai's CUDA autocast and scaler warn off a GPU; they are replaced below
             if not first(self.learn.model.parameters()).is_cuda: warnings.simplefilter('ignore', UserWarning)
             super().before_fit()
         amp_to_device(self.learn)
+        if self.scaler_state and self.learn.scaler.is_enabled(): self.learn.scaler.load_state_dict(self.scaler_state)
+
+    def after_fit(self):
+        sc = self.learn.scaler
+        if sc is not None and sc.is_enabled(): self.scaler_state = sc.state_dict() # the scale goes on in the next fit
+        super().after_fit()
+
+# %% ../nbs/07_callback.ipynb #dcb2817c
+class DeviceSmoothLoss(AvgSmoothLoss):
+    "fastai's `AvgSmoothLoss`, kept on `device` instead of being copied to the CPU in every batch"
+    def __init__(self, beta=0.98, device=None):
+        self.device = device
+        super().__init__(beta)
+    def reset(self): self.count,self.val = 0,torch.zeros((), device=self.device) # made on the device before training, not in a batch
+    def accumulate(self, learn):
+        x = to_detach(learn.loss.mean(), cpu=False)
+        if self.val.device!=x.device: self.val = self.val.to(x.device) # a loss elsewhere than expected: follow it
+        self.count += 1
+        self.val = torch.lerp(x, self.val, self.beta)
+
+def _set_smooth(rec, m): object.__setattr__(rec, 'smooth_loss', m) # the recorder's own attribute: no warning that the learner has one
+
+class SmoothLossOnDevice(Callback):
+    "Give the `Recorder` a `DeviceSmoothLoss` during training, and move its records of the loss to the CPU at the end of each epoch"
+    order,run_valid = Recorder.order+1,False
+    def before_fit(self):
+        rec = getattr(self.learn, 'recorder', None)
+        self.swapped = rec is not None and not hasattr(self.learn, 'lr_finder') # `lr_find` reads the loss in every batch anyway
+        if not self.swapped: return
+        self.fastai_smooth = rec.smooth_loss
+        p = first(self.learn.model.parameters())
+        _set_smooth(rec, DeviceSmoothLoss(rec.smooth_loss.beta, None if p is None else p.device))
+        rec.smooth_loss.reset()
+    def before_train(self): self.n_losses = len(self.recorder.losses)
+    def after_train(self): self._losses_to_cpu()
+    def after_fit(self):
+        if not self.swapped: return
+        self._losses_to_cpu()
+        _set_smooth(self.recorder, self.fastai_smooth)
+
+    def _losses_to_cpu(self):
+        "The epoch's smoothed losses, to the CPU in one copy (one host sync an epoch)"
+        if not self.swapped: return
+        new = self.recorder.losses[self.n_losses:]
+        if new and isinstance(new[0], Tensor) and new[0].device.type!='cpu': self.recorder.losses[self.n_losses:] = list(torch.stack(new).cpu())
+        self.n_losses = len(self.recorder.losses)
 
 # %% ../nbs/07_callback.ipynb #7aa56421
 class SGANDivergence(RuntimeError):
@@ -119,7 +174,7 @@ class SGANTrainer(Callback):
         if not (isinstance(n_gen, int) and n_gen>=1): raise ValueError(f"n_gen={n_gen!r}: use a whole number of generator steps per batch, at least 1.")
         store_attr('n_gen,gen_lr_mult,ema_decay')
         self.cons_tfm = Pipeline(L(ifnone(cons_tfm, RandomShift(2))), split_idx=0) # training-time transforms only
-        self.sgan_means = {}
+        self.sgan_means,self.gen_scaler_state = {},None
         self.metrics = [sgan_part(self, p) for p in ('loss_lab','loss_unl','loss_gen','acc_lab')]
 
     def before_fit(self):
@@ -141,13 +196,18 @@ class SGANTrainer(Callback):
         dev = first(self.sgan_gen.parameters()).device.type
         dtype = None if mp is None else _amp_dtype(mp)
         self.sgan_autocast = torch.autocast(dev, dtype=dtype, enabled=dtype is not None)
-        self.sgan_scaler = torch.amp.GradScaler(dev, enabled=dtype==torch.float16)
+        # the generator's scaler: fp16 only, with the arguments of `to_fp16(...)`, its state carried over from the last fit
+        self.sgan_scaler = torch.amp.GradScaler(dev, **merge(getattr(mp, 'kwargs', {}), dict(enabled=dtype==torch.float16)))
+        if self.gen_scaler_state and self.sgan_scaler.is_enabled(): self.sgan_scaler.load_state_dict(self.gen_scaler_state)
         self.sgan_dist = torch.distributed.is_available() and torch.distributed.is_initialized() and num_distrib()>1
         if self.sgan_dist: self._sync_generator(broadcast=True)
+        self.sgan_model.read_ema_steps() # the EMA's step count, read here rather than in the first batch
 
-    def after_fit(self): self.sgan_real = None # also runs after a cancelled fit
+    def after_fit(self): # also runs after a cancelled fit
+        self.sgan_real = None
+        if self.sgan_scaler.is_enabled(): self.gen_scaler_state = self.sgan_scaler.state_dict()
 
-    def before_train(self): self.sgan_sums,self.sgan_n = {},0
+    def before_train(self): self.sgan_sums,self.sgan_n,self.sgan_bad = {},0,{}
 
     def before_batch(self):
         x,y = self.xb[0],self.yb[0]
@@ -173,17 +233,17 @@ class SGANTrainer(Callback):
 
     def _unlabeled(self, y):
         "Where the unlabeled items of the batch targets `y` are (a slice or a mask), and how many"
-        dl = self.learn.dl
-        # `SemiSupervisedDL` puts its `bs` unlabeled items first: no need to read the mask on the host (a GPU sync)
-        if isinstance(dl, SemiSupervisedDL) and len(y)==dl.bs+dl.bs_labeled: return slice(0, dl.bs),dl.bs
-        unl = y==UNLABELED
+        # `SemiSupervisedDL` puts its unlabeled items first: no need to read the mask on the host (a GPU sync)
+        if (n:=n_unlabeled(self.learn.dl, y)) is not None: return slice(0, n),n
+        unl = y==UNLABELED # another loader: the mask is read on the host
         return unl,int(unl.sum())
 
     def after_loss(self):
         lf = self.learn.loss_func
         names = ('loss_lab','loss_unl')+(('loss_cons',) if self.sgan_cons else ())+(('loss_man',) if self.sgan_man else ())
         parts = {k:v for k in names if (v:=getattr(lf, k, None)) is not None}
-        if not torch.isfinite(self.loss_grad): self._diverged('discriminator', loss=self.loss_grad, **parts)
+        sc = getattr(self.learn, 'scaler', None)
+        if sc is None or not sc.is_enabled(): self._watch('discriminator', self.loss_grad) # fp16: the scaler skips the step
         y,lab = self.yb[0],self.yb[0]>=0
         acc = masked_mean(self.pred[:, :self.sgan_disc.k].argmax(1)==y, lab)
         self._log(**parts, acc_lab=acc)
@@ -211,7 +271,7 @@ class SGANTrainer(Callback):
         self._sync_hypers()
         for _ in range(self.n_gen):
             with self.sgan_autocast: loss = self._gen_loss().float()
-            if not torch.isfinite(loss): self._diverged('generator', loss_gen=loss)
+            if not self.sgan_scaler.is_enabled(): self._watch('generator', loss)
             self.sgan_scaler.scale(loss).backward(inputs=self.sgan_gen_params)
             if self.sgan_dist: self._sync_generator()
             self.sgan_scaler.step(getattr(self.learn.gen_opt, 'opt', self.learn.gen_opt)) # torch's, or fastai's own `Optimizer`
@@ -237,23 +297,39 @@ class SGANTrainer(Callback):
         flat /= ws
         for g,f in zip(grads, flat.split([g.numel() for g in grads])): g.copy_(f.view_as(g))
 
-    def _diverged(self, part, **losses):
-        "Stop training with a message naming `part`, the epoch and the batch"
-        msg = ', '.join(f'{k}={float(v.detach()):.4g}' for k,v in losses.items())
-        if part=='discriminator' and not torch.isfinite(self.xb[0]).all():
-            n_bad = int((~torch.isfinite(self.xb[0].flatten(1))).any(1).sum())
-            src = ('the generator made non-finite images'
-                   if self.sgan_n_fake and not torch.isfinite(self.xb[0][-self.sgan_n_fake:]).all()
-                   else 'the input batch holds NaN/inf')
-            msg += f'; {n_bad} images of the batch are not finite: {src}'
-        raise SGANDivergence(f"SGAN training diverged: the {part} loss is not finite ({msg}) at epoch {self.epoch}, "
-            f"batch {self.iter} of {self.n_iter} (counting from 0). Training stopped before that step, so the weights are "
-            f"those after the previous batch. Lower the learning rate, check the data for NaN/inf, or train in fp32.")
+    def _watch(self, part, loss):
+        "Keep, on the device, the first batch of the epoch in which `part`'s loss was not finite (`n_iter` if none)"
+        bad = torch.where(torch.isfinite(loss.detach()), self.n_iter, self.iter)
+        self.sgan_bad[part] = torch.minimum(self.sgan_bad[part], bad) if part in self.sgan_bad else bad
+
+    def _check_finite(self):
+        "Stop with `SGANDivergence` if a loss was not finite in this epoch, or if fp16 steps were skipped again and again"
+        first_bad = {k:int(v) for k,v in self.sgan_bad.items()} # the one read of the flags in an epoch
+        bad = [(i,k) for k,i in first_bad.items() if i<self.n_iter]
+        if bad:
+            i,part = min(bad, key=lambda o: (o[0], o[1]!='discriminator')) # in a batch, the discriminator steps first
+            self._diverged(part, f"the {part} loss was not finite, first in batch {i} of {self.n_iter} (counting from 0)")
+        for part,sc in (('discriminator', getattr(self.learn, 'scaler', None)), ('generator', self.sgan_scaler)):
+            if sc is not None and sc.is_enabled() and sc.get_scale()<1:
+                self._diverged(part, f"fp16 overflowed in so many {part} steps that its gradient scaler fell to "
+                                     f"{sc.get_scale():.3g} (each skipped step halves it)")
+
+    def _diverged(self, part, what):
+        "Stop training with a message naming `part`, the epoch and what went wrong"
+        msg = f"SGAN training diverged at epoch {self.epoch}: {what}"
+        means = {k:float(v)/max(self.sgan_n,1) for k,v in self.sgan_sums.items()}
+        if means: msg += ' (epoch means: '+', '.join(f'{k}={v:.4g}' for k,v in means.items())+')'
+        x = getattr(self.dl.dataset, 'x', None) # in-memory training images: say if they hold NaN/inf
+        if isinstance(x, Tensor) and x.is_floating_point() and not torch.isfinite(x).all():
+            msg += f"; {int((~torch.isfinite(x.flatten(1))).any(1).sum())} training images hold NaN/inf: clean the data"
+        raise SGANDivergence(msg+". The steps after it spread NaN/inf into the weights: load a checkpoint saved before "
+            "(e.g. by `SaveModelCallback`), then lower the learning rate, check the data for NaN/inf, or train in fp32.")
 
     def _log(self, **parts):
         for k,v in parts.items(): self.sgan_sums[k] = self.sgan_sums.get(k, 0.) + v.detach()
 
     def after_train(self):
+        self._check_finite()
         if self.sgan_dist: # batch norm statistics of the generator: rank 0's
             for b in self.sgan_gen.buffers(): torch.distributed.broadcast(b, 0)
         self.sgan_means = {k: (v/max(self.sgan_n,1)).item() for k,v in self.sgan_sums.items()}

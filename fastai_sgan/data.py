@@ -12,7 +12,7 @@ from .tensors import *
 from .tensors import _check_images, _to_tensor, _apply_read_tfms
 
 # %% auto #0
-__all__ = ['SemiSupervisedDL', 'SemiSupervisedDataLoaders']
+__all__ = ['SemiSupervisedDL', 'n_unlabeled', 'SemiSupervisedDataLoaders']
 
 # %% ../nbs/02_data.ipynb #acf08916
 class SemiSupervisedDL(TensorDL):
@@ -93,6 +93,17 @@ class SemiSupervisedDL(TensorDL):
         order = torch.cat([torch.stack([lab[:n], unl[:n]], 1).flatten(), lab[n:], unl[n:]])
         b = tuple(o[order.to(o.device)] for o in b)
         return super().show_batch(b, max_n=max_n, ctxs=ctxs, show=show, **kwargs)
+
+# %% ../nbs/02_data.ipynb #22d33dda
+def n_unlabeled(
+    dl, # the loader the batch came from (`learn.dl`)
+    y:Tensor, # the batch's targets
+)->int|None:
+    "Number of unlabeled items at the start of the batch with targets `y`, from the layout of `SemiSupervisedDL`'s batches; `None` for other loaders"
+    if not isinstance(dl, SemiSupervisedDL): dl = getattr(dl, 'dl', None) # e.g. fastai's `DistributedDL`
+    if not isinstance(dl, SemiSupervisedDL): return None
+    n = len(y)-dl.bs_labeled
+    return n if 0<=n<=dl.bs else None
 
 # %% ../nbs/02_data.ipynb #88e7aa4b
 def _labels_of(ds)->Tensor:

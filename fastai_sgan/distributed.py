@@ -46,4 +46,7 @@ class SGANDistributedTrainer(DistributedTrainer):
         self.sync_bn = self.sync_bn and first(self.model.parameters()).is_cuda
         super().before_fit()
     def _wrap_dl(self, dl):
-        return dl if isinstance(dl, DistributedDL) else SGANDistributedDL(dl, device=first(self.learn.model.parameters()).device)
+        if isinstance(dl, DistributedDL): return dl
+        dev = first(self.learn.model.parameters()).device
+        if getattr(dl, 'device', None)!=dev: dl.to(dev) # data and batch transforms on this process's device (see above)
+        return SGANDistributedDL(dl, device=dev)

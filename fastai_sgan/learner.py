@@ -181,6 +181,30 @@ def _safe_load(file, device, **torch_load_kwargs):
     with torch.serialization.safe_globals(allowed): return torch.load(file, map_location=device, **kw)
 
 # %% ../nbs/08_learner.ipynb #b720fb4b
+def _sgan_cbs(learn):
+    "The learner's `DeviceMixedPrecision` and `SGANTrainer` callbacks (`None` where it has none)"
+    return tuple(first(learn.cbs, lambda cb: isinstance(cb, t)) for t in (DeviceMixedPrecision, SGANTrainer))
+
+def _scaler_states(learn)->dict:
+    "The states of the fp16 gradient scalers, the discriminator's (`disc`) and the generator's (`gen`), where there are"
+    mp,tr = _sgan_cbs(learn)
+    res,sc = {},getattr(learn, 'scaler', None)
+    if sc is not None and sc.is_enabled(): res['disc'] = sc.state_dict()
+    elif mp is not None and mp.scaler_state: res['disc'] = mp.scaler_state
+    gs = getattr(tr, 'sgan_scaler', None)
+    if gs is not None and gs.is_enabled(): res['gen'] = gs.state_dict()
+    elif tr is not None and tr.gen_scaler_state: res['gen'] = tr.gen_scaler_state
+    return res
+
+def _set_scaler_states(learn, st:dict):
+    "Give the scalers the states `st` of `_scaler_states`: now if they exist, else when the next fit makes them"
+    mp,tr = _sgan_cbs(learn)
+    for key,cb,attr,live in (('disc', mp, 'scaler_state', getattr(learn, 'scaler', None)),
+                             ('gen', tr, 'gen_scaler_state', getattr(tr, 'sgan_scaler', None))):
+        if key not in st or cb is None: continue
+        setattr(cb, attr, st[key])
+        if live is not None and live.is_enabled(): live.load_state_dict(st[key])
+
 class SGANLearner(Learner):
     "A `Learner` whose checkpoints keep both optimizers and the random state, so that training resumes exactly"
     def save(self,
@@ -195,6 +219,7 @@ class SGANLearner(Learner):
         if with_opt and self.opt is not None:
             state = dict(model=state, opt=self.opt.state_dict(), rng=_rng_state(self.dls))
             if getattr(self, 'gen_opt', None) is not None: state['gen_opt'] = self.gen_opt.state_dict()
+            if scalers:=_scaler_states(self): state['scalers'] = scalers # fp16: the gradient scales go on where they were
         torch.save(state, file, pickle_protocol=pickle_protocol)
         return file
 
@@ -222,6 +247,7 @@ class SGANLearner(Learner):
             if getattr(self, 'gen_opt', None) is None: create_gen_opt(self)
             self.gen_opt.load_state_dict(state['gen_opt'])
         if 'rng' in state: _set_rng_state(state['rng'], self.dls)
+        if 'scalers' in state: _set_scaler_states(self, state['scalers'])
         return self
 
     def export(self, fname='export.pkl', **kwargs):
@@ -231,7 +257,7 @@ class SGANLearner(Learner):
         finally: self.gen_opt = gen_opt
 
     def to_fp16(self, **kwargs):
-        "Mixed precision in float16 on the model's device (`DeviceMixedPrecision`)"
+        "Mixed precision in float16 on the model's device (`DeviceMixedPrecision`); `kwargs` go to both networks' `GradScaler`s"
         return self.add_cb(DeviceMixedPrecision(**kwargs))
 
     def to_bf16(self):
@@ -303,7 +329,7 @@ def sgan_learner(
         if getattr(loss, f'{t}_weight', 0): cb.metrics.append(sgan_part(cb, f'loss_{t}'))
     learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=loss, opt_func=ifnone(opt_func, sgan_adam),
                         lr=lr, splitter=_body_splitter if arch is not None else lambda m: [params(m.disc)], moms=moms, wd=wd,
-                        metrics=L(metrics)+cb.metrics, cbs=L(cbs)+cb, **kwargs)
+                        metrics=L(metrics)+cb.metrics, cbs=L(cbs)+[cb, SmoothLossOnDevice()], **kwargs)
     if pretrained: learn.freeze()
     return learn
 
@@ -312,8 +338,10 @@ class LabeledOnly(Callback):
     "Drop the unlabeled items (target `UNLABELED`) from each training batch"
     order,run_valid = MixedPrecision.order-9,False # before the model sees the batch, and before batch callbacks such as `MixUp`
     def before_batch(self):
-        lab = self.yb[0]>=0
-        self.learn.xb,self.learn.yb = (self.xb[0][lab],),(self.yb[0][lab],)
+        x,y = self.xb[0],self.yb[0]
+        n = n_unlabeled(self.learn.dl, y) # `SemiSupervisedDL`'s batches: a slice, no host sync
+        lab = slice(n, None) if n is not None else y>=0
+        self.learn.xb,self.learn.yb = (x[lab],),(y[lab],)
 
 @delegates(Learner.__init__)
 def supervised_learner(
@@ -339,7 +367,7 @@ def supervised_learner(
     if ifnone(wn_init, sgan_presets(shape, discriminator)['wn_init']): _init_from_data(dls, discriminator)
     learn = SGANLearner(dls, discriminator, loss_func=SGANLoss(dls.c), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
                         splitter=_body_splitter if arch is not None else trainable_params, metrics=metrics,
-                        cbs=L(cbs)+LabeledOnly(), **kwargs)
+                        cbs=L(cbs)+[LabeledOnly(), SmoothLossOnDevice()], **kwargs)
     if pretrained: learn.freeze()
     return learn
 

@@ -12,7 +12,7 @@ from .models import gan_logit
 
 # %% auto #0
 __all__ = ['FAKE', 'VIEW', 'MANIFOLD', 'masked_mean', 'masked_means', 'sup_loss', 'unsup_loss', 'feature_matching', 'ns_gen_loss',
-           'consistency', 'manifold_smoothness', 'SGANLoss']
+           'consistency', 'manifold_smoothness', 'pair_rows', 'SGANLoss']
 
 # %% ../nbs/06_losses.ipynb #c3288cfd
 FAKE = -2 # target of a generated image inside a discriminator batch
@@ -64,14 +64,16 @@ def consistency(
     b:Tensor, # `[B,K]` class logits of a second view of the same images
     kind:str='kl', # 'kl': KL(softmax(a) ‖ softmax(b)) with `a` a fixed target; 'mse': squared difference of the probabilities; 'ce': pseudo-labels
     thresh:float=0.95, # with 'ce': the top probability of `a` an image needs for its class to be a target
+    reduction:str='mean', # 'mean' over the images, or 'none': one value an image
 )->Tensor:
     "Disagreement between the class predictions `a` and `b` of two views of the same images, averaged over the images"
-    if kind=='kl': return F.kl_div(F.log_softmax(b, 1), F.log_softmax(a.detach(), 1), log_target=True, reduction='batchmean')
-    if kind=='mse': return (F.softmax(a, 1)-F.softmax(b, 1)).pow(2).sum(1).mean()
-    if kind=='ce':
+    if kind=='kl': res = F.kl_div(F.log_softmax(b, 1), F.log_softmax(a.detach(), 1), log_target=True, reduction='none').sum(1)
+    elif kind=='mse': res = (F.softmax(a, 1)-F.softmax(b, 1)).pow(2).sum(1)
+    elif kind=='ce':
         conf,pl = F.softmax(a.detach().float(), 1).max(1)
-        return (F.cross_entropy(b, pl, reduction='none')*(conf>=thresh)).mean()
-    raise ValueError(f"consistency kind={kind!r}: use 'kl', 'mse' or 'ce'.")
+        res = F.cross_entropy(b, pl, reduction='none')*(conf>=thresh)
+    else: raise ValueError(f"consistency kind={kind!r}: use 'kl', 'mse' or 'ce'.")
+    return res if reduction=='none' else res.mean()
 
 # %% ../nbs/06_losses.ipynb #dc316e03
 MANIFOLD = -4 # target of an image generated from a slightly moved random input, inside a discriminator batch
@@ -80,10 +82,25 @@ def manifold_smoothness(
     a:Tensor, # `[B,K]` class logits of generated images `G(z)`
     b:Tensor, # `[B,K]` class logits of `G(z+eps*r)`, `r` a random unit vector for each image
     eps:float, # the length of the step in the generator's input
+    reduction:str='mean', # 'mean' over the images, or 'none': one value an image
 )->Tensor:
     "Squared change of the class logits between `a` and `b` over the squared step `eps`, summed over classes, averaged over images"
     if not eps>0: raise ValueError(f"manifold_smoothness eps={eps!r}: use a step eps > 0.")
-    return (a-b).pow(2).sum(1).mean()/eps**2
+    res = (a-b).pow(2).sum(1)/eps**2
+    return res if reduction=='none' else res.mean()
+
+# %% ../nbs/06_losses.ipynb #422f0161
+def pair_rows(
+    targ:Tensor, # targets of a batch
+    first:int, # target of the rows that are paired to (e.g. `UNLABELED`)
+    second:int, # target of the rows that pair with them, in the same order (e.g. `VIEW`)
+)->tuple:
+    "For each row of the batch, the index of the `first` row of the same rank as it among the `second` rows, and where it has one"
+    is_a,is_b = targ==first,targ==second
+    rows_a = torch.argsort((~is_a).to(torch.uint8), stable=True) # the `first` rows, in their order, then the rest
+    rank = torch.cumsum(is_b, 0)-1 # a `second` row's rank among the `second` rows
+    paired = is_b & (rank<is_a.sum())
+    return rows_a[rank.clamp(0, len(targ)-1)],paired
 
 # %% ../nbs/06_losses.ipynb #c1f342d6
 class SGANLoss(BaseLoss):
@@ -138,20 +155,15 @@ class SGANLoss(BaseLoss):
         self.loss_lab,self.loss_unl = loss_lab.detach(),loss_unl.detach()
         loss = loss_lab + self.unl_weight*loss_unl
         if self.cons_weight: # the second views (`VIEW`) repeat the unlabeled items (`UNLABELED`), in their order
-            a,b = inp[targ==UNLABELED][:, :k],inp[targ==VIEW][:, :k]
-            if len(b):
-                if len(a)!=len(b): raise ValueError(f"{len(b)} second views (target VIEW) for {len(a)} unlabeled items: they must pair up.")
-                c = consistency(a, b, self.cons, self.cons_thresh)
-                self.loss_cons = c.detach()
-                loss = loss + self.cons_now*c
+            src,paired = pair_rows(targ, UNLABELED, VIEW)
+            c = masked_mean(consistency(inp[src, :k], inp[:, :k], self.cons, self.cons_thresh, reduction='none'), paired)
+            self.loss_cons = c.detach()
+            loss = loss + self.cons_now*c
         if self.man_weight: # the moved copies (`MANIFOLD`) of the first generated items (`FAKE`), in their order
-            b = inp[targ==MANIFOLD][:, :k]
-            if len(b):
-                a = inp[targ==FAKE][:len(b), :k]
-                if len(a)<len(b): raise ValueError(f"{len(b)} moved copies (target MANIFOLD) for {len(a)} generated items: there must be one generated item for each.")
-                m = manifold_smoothness(a, b, self.man_eps)
-                self.loss_man = m.detach()
-                loss = loss + self.man_now*m
+            src,paired = pair_rows(targ, FAKE, MANIFOLD)
+            m = masked_mean(manifold_smoothness(inp[src, :k], inp[:, :k], self.man_eps, reduction='none'), paired)
+            self.loss_man = m.detach()
+            loss = loss + self.man_now*m
         return loss
 
     def generator(self,

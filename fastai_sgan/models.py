@@ -12,7 +12,7 @@ from torch.nn.utils import weight_norm as _weight_norm
 
 # %% auto #0
 __all__ = ['wn', 'GaussianNoise', 'gan_logit', 'SGANDiscriminator', 'init_wn_', 'mlp_discriminator', 'SGANGenerator',
-           'mlp_generator', 'conv_discriminator', 'salimans_discriminator', 'CropTo', 'conv_generator',
+           'mlp_generator', 'conv_discriminator', 'salimans_discriminator', 'CropTo', 'conv_generator', 'InputNorm',
            'body_discriminator']
 
 # %% ../nbs/05_models.ipynb #481830c4
@@ -220,12 +220,21 @@ def conv_generator(
     return SGANGenerator(nn.Sequential(*layers), nz, tuple(img_shape), dist='normal')
 
 # %% ../nbs/05_models.ipynb #66ddb03e
+class InputNorm(Module):
+    "Normalize images `[N,C,H,W]` by the per-channel `mean` and `std`, kept as (unsaved) buffers that move with the model"
+    def __init__(self, mean:list, std:list):
+        # buffers: on the model's device from the start, so a forward pass copies nothing and checks nothing on the host
+        # (torchvision's `Normalize` does both); unsaved, so state dicts are the same as without it
+        self.register_buffer('mean', tensor(mean).float().view(1,-1,1,1), persistent=False)
+        self.register_buffer('std', tensor(std).float().view(1,-1,1,1), persistent=False)
+    def forward(self, x): return (x-self.mean.to(x.dtype))/self.std.to(x.dtype)
+
 def _input_norm(stats, n_in:int):
     "A module normalizing `n_in`-channel images with the (mean, std) `stats` of RGB images; `None` if they don't apply"
     mean,std = stats
     if n_in==1: mean,std = [sum(mean)/3],[sum(std)/3]
     elif n_in!=len(mean): return None
-    return torchvision.transforms.Normalize(mean, std)
+    return InputNorm(mean, std)
 
 def body_discriminator(
     arch=resnet18, # a fastai/torchvision architecture

@@ -73,7 +73,12 @@ class TensorImageDataset:
 class TensorDL(TfmdDL):
     "A `TfmdDL` over a `TensorImageDataset` that builds each batch by indexing, not item by item"
     def __init__(self, dataset, **kwargs):
-        if isinstance(dataset, TensorImageDataset): kwargs['num_workers'] = 0
+        if isinstance(dataset, TensorImageDataset):
+            kwargs['num_workers'] = 0
+            if kwargs.get('pin_memory'): # torch would try to pin the batches, which are already on the device (and fail on a GPU)
+                warn("pin_memory=True is ignored for images held in memory: they are already on the device the batches "
+                     "are made on, so there is nothing to copy from pinned memory.")
+                kwargs['pin_memory'] = False
         super().__init__(dataset, **kwargs)
         if self.device is not None: self.to(self.device)
 

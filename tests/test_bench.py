@@ -115,3 +115,19 @@ def test_write_folder(tmp_path):
     m.write_folder(big, MNIST, 1, size=64, rgb=True)
     im = Image.open(next((big/'training'/'7').glob('*.png')))
     assert im.size==(64,64) and im.mode=='RGB'
+
+def test_gpu_check_cpu_parts(tmp_path):
+    "`bench/gpu_check.sh` with tiny sizes on the CPU: every part runs, each writes its file, and the table is made"
+    import os
+    env = {**os.environ, 'GPU_CHECK_DEVICE': 'cpu', 'GPU_CHECK_MNIST': str(MNIST), 'PY': sys.executable, 'OUT': str(tmp_path),
+           'OMP_NUM_THREADS': '1'}
+    r = subprocess.run(['bash', str(BENCH/'gpu_check.sh')], capture_output=True, text=True, timeout=900, env=env)
+    assert r.returncode==0, r.stdout[-3000:]+r.stderr[-3000:]
+    assert {'syncs.txt', 'syncs.json', 'speed_mnist.txt', 'speed_conv.txt', 'long_seed0.log', 'summary.txt'} <= {p.name for p in tmp_path.iterdir()}
+    table = (tmp_path/'summary.txt').read_text()
+    import re
+    assert re.search(r'host syncs a training batch +0 at most', table), table
+    for row in ('calibration: plain Learner 0, with one planted .item() 1',
+                'MNIST MLP, fastai/plain', "fastai's own cost a batch (cpu)", 'conv models fp32, real images/s',
+                'conv models bf16, real images/s', 'MNIST-100 seconds to 97%', 'MNIST-100 final'):
+        assert row in table, (row, table)
