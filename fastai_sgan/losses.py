@@ -86,8 +86,8 @@ def manifold_smoothness(
 )->Tensor:
     "Squared change of the class logits between `a` and `b` over the squared step `eps`, summed over classes, averaged over images"
     if not eps>0: raise ValueError(f"manifold_smoothness eps={eps!r}: use a step eps > 0.")
-    res = (a-b).pow(2).sum(1)/eps**2
-    return res if reduction=='none' else res.mean()
+    res = (a-b).pow(2).sum(1)
+    return res/eps**2 if reduction=='none' else res.mean()/eps**2
 
 # %% ../nbs/06_losses.ipynb #422f0161
 def pair_rows(
