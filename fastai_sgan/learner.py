@@ -205,8 +205,25 @@ def _set_scaler_states(learn, st:dict):
         setattr(cb, attr, st[key])
         if live is not None and live.is_enabled(): live.load_state_dict(st[key])
 
+def _defines(cb, name:str)->bool:
+    "Whether the callback `cb` has its own `name` event (on its class, or given to it as `Callback(name=f)`)"
+    return name in vars(cb) or any(name in vars(k) for k in type(cb).__mro__)
+
 class SGANLearner(Learner):
     "A `Learner` whose checkpoints keep both optimizers and the random state, so that training resumes exactly"
+    def _call_one(self, event_name):
+        "fastai's `_call_one`: `event_name` to each callback in `order`, skipping those without it, in a list kept for the same callbacks"
+        # fastai sorts the callbacks for every event and asks each one for each event, through `GetAttr`: about a
+        # millisecond a batch. The list of those that have the event is the same until the callbacks change.
+        key = (event_name, *map(id, self.cbs))
+        cache = self.__dict__.setdefault('_cb_events', {})
+        cbs = cache.get(key)
+        if cbs is None:
+            if not hasattr(event, event_name): raise Exception(f'missing {event_name}')
+            if len(cache)>512: cache.clear()
+            # every callback gets `after_fit`, where fastai's `Callback` resets its `run` flag
+            cbs = cache[key] = [cb for cb in self.cbs.sorted('order') if event_name=='after_fit' or _defines(cb, event_name)]
+        for cb in cbs: cb(event_name)
     def save(self,
         file:str, # name of the file in `self.path/self.model_dir`, without `.pth`
         with_opt:bool=True, # also save the optimizers' and random generators' states
@@ -253,6 +270,7 @@ class SGANLearner(Learner):
     def export(self, fname='export.pkl', **kwargs):
         "Export like fastai's `Learner.export`, without the generator's optimizer either"
         gen_opt,self.gen_opt = getattr(self, 'gen_opt', None),None
+        self.__dict__.pop('_cb_events', None)
         try: super().export(fname, **kwargs)
         finally: self.gen_opt = gen_opt
 

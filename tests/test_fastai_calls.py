@@ -1,9 +1,9 @@
 "Everyday fastai calls on both learners and on each data path (in-memory tensors, image folders, a DataFrame of files)"
 import pytest, torch, numpy as np, pandas as pd, matplotlib.pyplot as plt
-from fastai.vision.all import set_seed, load_learner, ClassificationInterpretation
+from fastai.vision.all import set_seed, load_learner, ClassificationInterpretation, Callback, Learner, ShortEpochCallback
 from fastai.callback.all import (SaveModelCallback, EarlyStoppingCallback, CSVLogger, ShowGraphCallback, GradientAccumulation,
                                  GradientClip, ReduceLROnPlateau, TerminateOnNaNCallback)
-from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, supervised_learner
+from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, supervised_learner, SGANLoss
 
 def _digits(): return SemiSupervisedDataLoaders.from_digits(n_labeled=50, bs=64, device='cpu')
 def _folder(root, in_memory):
@@ -69,3 +69,33 @@ def test_everyday_calls(path, kind, mnist_folder, tmp_path):
         except Exception as e: failed.append(f'{name}: {type(e).__name__}: {e}')
         plt.close('all')
     assert not failed, '\n'.join(failed)
+
+# --- SGANLearner's event dispatch: the same calls as fastai's, fewer lookups
+class _Events(Callback):
+    "Record each event this callback defines"
+    def __init__(self, log, tag): self.log,self.tag = log,tag
+    def before_fit(self): self.log.append((self.tag, 'before_fit'))
+    def before_batch(self): self.log.append((self.tag, 'before_batch', self.training))
+    def after_loss(self): self.log.append((self.tag, 'after_loss', self.training))
+    def after_epoch(self): self.log.append((self.tag, 'after_epoch'))
+    def after_fit(self): self.log.append((self.tag, 'after_fit'))
+
+class _TrainOnly(_Events): run_valid = False
+
+def _event_log(learner_cls, digits):
+    from fastai_sgan.learner import SGANLearner
+    log = []
+    set_seed(0)
+    learn = learner_cls(digits, torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10)), loss_func=SGANLoss(10),
+                        cbs=[_Events(log, 'a'), _TrainOnly(log, 'b'), Callback(after_batch=lambda cb: log.append(('c', 'after_batch')))])
+    with learn.no_bar(), learn.no_logging(): learn.fit(2, cbs=ShortEpochCallback(0.1, short_valid=False))
+    cb = learn.cbs[-1]
+    cb.run = False # a callback that turned itself off is on again after the fit, as with fastai's dispatch
+    learn('after_fit')
+    return log,cb.run
+
+def test_event_dispatch_as_fastai(digits):
+    from fastai_sgan.learner import SGANLearner
+    mine,fastai = _event_log(SGANLearner, digits),_event_log(Learner, digits)
+    assert mine==fastai and mine[0] and mine[1]
+    assert ('b', 'before_batch', False) not in mine[0] and ('a', 'before_batch', False) in mine[0] # run_valid kept
