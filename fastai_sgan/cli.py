@@ -98,7 +98,7 @@ def _arch_fn(name):
 
 def _device(name):
     "The torch device `name`, checked"
-    if name is None: return default_device()
+    if name is None: return process_device()
     try: d = torch.device(name)
     except RuntimeError as e: raise ValueError(f"--device {name!r} is not a device: use cpu, cuda or cuda:N.") from e
     if d.type=='cuda' and not torch.cuda.is_available(): raise ValueError(f"--device {name}: no CUDA GPU is available here.")

@@ -12,7 +12,7 @@ from .tensors import *
 from .tensors import _check_images, _to_tensor, _apply_read_tfms
 
 # %% auto #0
-__all__ = ['SemiSupervisedDL', 'n_unlabeled', 'SemiSupervisedDataLoaders']
+__all__ = ['SemiSupervisedDL', 'n_unlabeled', 'process_device', 'SemiSupervisedDataLoaders']
 
 # %% ../nbs/02_data.ipynb #acf08916
 class SemiSupervisedDL(TensorDL):
@@ -116,6 +116,14 @@ def _labels_of(ds)->Tensor:
     except KeyError as e:
         raise ValueError(f"{e.args[0]}; if some items have no label, use MaskedCategoryBlock as the target block.") from e
 
+# %% ../nbs/02_data.ipynb #85f1c6c2
+def process_device()->torch.device:
+    "fastai's `default_device()`, except under a launch of several processes (`LOCAL_RANK` set, as by `torchrun`) on several GPUs: this process's GPU"
+    dev,rank = default_device(),os.environ.get('LOCAL_RANK')
+    # before `distrib_ctx` every process sees GPU 0 as its default: its data would land there first
+    if dev.type=='cuda' and rank is not None and int(rank)<torch.cuda.device_count(): return torch.device('cuda', int(rank))
+    return dev
+
 # %% ../nbs/02_data.ipynb #e7892d5c
 class SemiSupervisedDataLoaders(DataLoaders):
     "`DataLoaders` whose training batches mix many unlabeled items (target `UNLABELED`) with a few labeled ones"
@@ -153,7 +161,7 @@ class SemiSupervisedDataLoaders(DataLoaders):
         val_bs:int=None, # validation batch size; default `bs+bs_labeled`, at least 512 for in-memory images
         shuffle:bool=True, # shuffle the training items each epoch
         path:str|Path='.', # path for `export` and `save`
-        device=None, # device of the batches; default `default_device()`
+        device=None, # device of the batches; default `process_device()`: fastai's `default_device()`, or this process's GPU under `torchrun`
         **kwargs # fastai `DataLoader` arguments (`after_item`, `after_batch`, `num_workers`, ...)
     ):
         "Create from a training and a validation dataset"
@@ -170,7 +178,7 @@ class SemiSupervisedDataLoaders(DataLoaders):
         n_unl = len(labels) if include_labeled else len(unl_idxs)
         if n_unl<bs: raise ValueError(f"bs={bs} is larger than the unlabeled pool ({n_unl} items): lower bs.")
         bs_labeled = ifnone(bs_labeled, bs)
-        if device is None: device = default_device()
+        if device is None: device = process_device()
         dl_type = TensorDL if isinstance(train_ds, TensorImageDataset) else TfmdDL
         trn = SemiSupervisedDL(train_ds, lab_idxs, unl_idxs, bs=bs, bs_labeled=bs_labeled, shuffle=shuffle,
                                device=device, **kwargs)
