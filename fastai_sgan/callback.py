@@ -113,7 +113,7 @@ class DeviceMixedPrecision(MixedPrecision):
         if self.scaler_state and self.learn.scaler.is_enabled(): self.learn.scaler.load_state_dict(self.scaler_state)
 
     def after_fit(self):
-        sc = self.learn.scaler
+        sc = getattr(self.learn, 'scaler', None) # none if the fit was cancelled before this callback's `before_fit`
         if sc is not None and sc.is_enabled(): self.scaler_state = sc.state_dict() # the scale goes on in the next fit
         super().after_fit()
 
@@ -146,7 +146,7 @@ class SmoothLossOnDevice(Callback):
     def before_train(self): self.n_losses = len(self.recorder.losses)
     def after_train(self): self._losses_to_cpu()
     def after_fit(self):
-        if not self.swapped: return
+        if not getattr(self, 'swapped', False): return # also when the fit was cancelled before `before_fit` got here
         self._losses_to_cpu()
         _set_smooth(self.recorder, self.fastai_smooth)
 
@@ -203,9 +203,10 @@ class SGANTrainer(Callback):
         if self.sgan_dist: self._sync_generator(broadcast=True)
         self.sgan_model.read_ema_steps() # the EMA's step count, read here rather than in the first batch
 
-    def after_fit(self): # also runs after a cancelled fit
+    def after_fit(self): # also runs after a cancelled fit, even one cancelled before this callback's `before_fit`
         self.sgan_real = None
-        if self.sgan_scaler.is_enabled(): self.gen_scaler_state = self.sgan_scaler.state_dict()
+        sc = getattr(self, 'sgan_scaler', None)
+        if sc is not None and sc.is_enabled(): self.gen_scaler_state = sc.state_dict()
 
     def before_train(self): self.sgan_sums,self.sgan_n,self.sgan_bad = {},0,{}
 

@@ -146,3 +146,16 @@ def test_fp16_repeated_overflow_stops(tmp_path):
     learn = _fresh(tmp_path).to_fp16()
     with pytest.raises(SGANDivergence, match='fp16 overflowed in so many discriminator steps that its gradient scaler fell'):
         with learn.no_bar(), learn.no_logging(): learn.fit(2, cbs=_InfAlways(0))
+
+class _CancelAtStart(Callback):
+    order = -50 # before every other callback's `before_fit`
+    def before_fit(self): raise CancelFitException()
+
+@pytest.mark.parametrize('fp', ['fp32', 'fp16'])
+def test_fit_cancelled_before_it_starts(digits, fp):
+    "fastai still calls `after_fit` on every callback: ours must not need what their `before_fit` would have made"
+    learn = sgan_learner(digits)
+    if fp=='fp16': learn.to_fp16()
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=_CancelAtStart())
+    with learn.no_bar(), learn.no_logging(): learn.fit(1) # and the next fit trains
+    assert learn.recorder.values
