@@ -106,10 +106,11 @@ def _device(name):
     return d
 
 # %% ../nbs/11_cli.ipynb #ab5ae3e4
-def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size, aug=None):
+def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size, aug=None, valid_pct=None):
     "The `SemiSupervisedDataLoaders` the command line asks for (a `ValueError` if it cannot be built)"
     aug = {k:v for k,v in (aug or {}).items() if v is not None}
     if aug and dataset!='mnist': raise ValueError("--shift, --max-rotate and --zoom apply to --dataset mnist only.")
+    if valid_pct is not None and dataset!='folder': raise ValueError("--valid-pct applies to --dataset folder only.")
     kw = dict(seed=seed, device=device)
     if n_labeled is not None: kw['n_labeled'] = n_labeled
     if bs is not None: kw['bs'] = bs
@@ -125,13 +126,18 @@ def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size, aug=None):
     if data is None: raise ValueError("--dataset folder needs --data PATH: a folder with train/ and valid/, or a CSV file.")
     path = Path(data)
     if not path.exists(): raise ValueError(f"--data {data} does not exist.")
-    if path.is_file():
-        df = pd.read_csv(path)
-        valid_col = 'is_valid' if 'is_valid' in df.columns else None
-        return SemiSupervisedDataLoaders.from_df(df, path.parent, valid_col=valid_col, **tfms, **kw)
-    names = next(((t,v) for t,v in (('train','valid'), ('training','testing'), ('train','test'))
-                   if (path/t).is_dir() and (path/v).is_dir()), ('train','valid'))
-    return SemiSupervisedDataLoaders.from_folder(path, *names, **tfms, **kw)
+    try:
+        if path.is_file():
+            df = pd.read_csv(path)
+            valid_col = 'is_valid' if 'is_valid' in df.columns else None
+            return SemiSupervisedDataLoaders.from_df(df, path.parent, valid_col=valid_col, **tfms, **kw,
+                                                     **({} if valid_pct is None else dict(valid_pct=valid_pct)))
+        names = next(((t,v) for t,v in (('train','valid'), ('training','testing'), ('train','test'))
+                       if (path/t).is_dir() and (path/v).is_dir()), ('train','valid'))
+        if valid_pct is None and (path/names[0]).is_dir() and not (path/names[1]).is_dir():
+            raise ValueError(f"{path} has no valid/ folder: add one, or give --valid-pct 0.2 to keep a share of the labels for validation.")
+        return SemiSupervisedDataLoaders.from_folder(path, *names, valid_pct=valid_pct, **tfms, **kw)
+    except ImageSizeError as e: raise ValueError(f"{e.what} Give --size N to resize them to N×N when read.") from None
 
 # %% ../nbs/11_cli.ipynb #18129083
 class EpochLines:
@@ -174,6 +180,7 @@ def sgan_train(
     device:str=None, # `cpu`, `cuda`, `cuda:1`, ...; default: a GPU if there is one
     precision:str='fp32', # `fp32`, `bf16` or `fp16` (mixed precision)
     size:int=None, # --dataset folder: resize the images to `size`×`size` once, when read (the centre crop)
+    valid_pct:float=None, # --dataset folder without valid/ (or a CSV without `is_valid`): share of the labels kept for validation (default 0.2 for a CSV)
     shift:int=None, # --dataset mnist: shift training images by up to `shift` pixels (default 2; 0 for none)
     max_rotate:float=None, # --dataset mnist: rotate them by up to `max_rotate` degrees (default 20; 0 for none)
     zoom:float=None, # --dataset mnist: scale them by 1-`zoom` to 1+`zoom` (default 0.2; 0 for none)
@@ -192,7 +199,7 @@ def sgan_train(
         if arch not in _ARCHS: _arch_fn(arch)
         dev = _device(device)
         set_seed(seed) # first: the loaders draw their own random generators from the global ones
-        dls = _sgan_dls(dataset, data, n_labeled, bs, seed, dev, size, dict(shift=shift, max_rotate=max_rotate, zoom=zoom))
+        dls = _sgan_dls(dataset, data, n_labeled, bs, seed, dev, size, dict(shift=shift, max_rotate=max_rotate, zoom=zoom), valid_pct)
         shape = tuple(dls.one_batch()[0].shape[1:])
         set_seed(seed)
         learn = sgan_learner(dls, **_model_kw(arch, shape, dls.c, fake, pretrained), fake=fake, lr=lr)

@@ -85,6 +85,16 @@ def _from_image_files(cls, files, labels, valid_files, valid_labels, img_cls, it
     return cls.from_tensors(x[:len(files)], y, x[len(files):], valid_y, vocab=list(cat.vocab), batch_tfms=batch_tfms,
                             read_tfms=item_tfms, **kwargs)
 
+# %% ../nbs/04_datasets.ipynb #1e75eeea
+def _pct_split(labels:list, valid_pct:float, seed:int=0)->tuple:
+    "Training and validation indices: `valid_pct` of each class's labeled items (rounded, one at least left to train) held out"
+    rng,val = np.random.default_rng(seed),[]
+    for c in sorted({o for o in labels if o is not None}):
+        idx = rng.permutation([i for i,o in enumerate(labels) if o==c])
+        val += idx[:min(round(valid_pct*len(idx)), len(idx)-1)].tolist()
+    val = set(val)
+    return L(i for i in range(len(labels)) if i not in val),L(sorted(val))
+
 # %% ../nbs/04_datasets.ipynb #21200a2f
 @patch(cls_method=True)
 @delegates(SemiSupervisedDataLoaders.from_dsets)
@@ -92,7 +102,9 @@ def from_folder(cls:SemiSupervisedDataLoaders,
     path:str|Path, # folder holding the `train` and `valid` folders
     train:str='train', # training folder: `train/<class>/*`; images in `train/<unlabeled>/` have no label
     valid:str='valid', # validation folder: `valid/<class>/*`
-    unlabeled:str='unlabeled', # name of the folder of unlabeled training images
+    unlabeled:str='unlabeled', # folder of unlabeled training images: `train/unlabeled/` or `unlabeled/` beside `train`
+    valid_pct:float=None, # without a `valid` folder: share of each class's labeled training images kept for validation
+    split_seed:int=0, # random seed of the `valid_pct` split
     item_tfms:list=None, # item transforms (e.g. `Resize`)
     batch_tfms:list=None, # batch transforms
     img_cls:type=None, # `PILImage` or `PILImageBW`; default from the first image
@@ -100,17 +112,27 @@ def from_folder(cls:SemiSupervisedDataLoaders,
     max_memory:int=2**30, # bytes the images may take in memory when `in_memory` is `None`
     **kwargs
 ):
-    "Create from ImageNet-style folders: `train/<class>/*` and `valid/<class>/*`"
+    "Create from ImageNet-style folders: `train/<class>/*` and `valid/<class>/*`, or a share of `train` (`valid_pct`)"
     path = Path(path)
-    for f in (train, valid):
-        if not (path/f).is_dir(): raise ValueError(f"Folder {path/f} does not exist.")
-    files = get_image_files(path, folders=[train, valid])
-    splits = [L(i for i,f in enumerate(files) if f.relative_to(path).parts[0]==n) for n in (train, valid)]
-    for f,s in zip((train, valid), splits):
-        if not s: raise ValueError(f"No images found in {path/f}.")
+    if not (path/train).is_dir(): raise ValueError(f"Folder {path/train} does not exist.")
+    if valid_pct is None and not (path/valid).is_dir():
+        raise ValueError(f"Folder {path/valid} does not exist: add it, or pass `valid_pct` (e.g. 0.2) to keep a share "
+                         f"of the labeled training images for validation.")
+    if valid_pct is not None:
+        if not 0<valid_pct<1: raise ValueError(f"valid_pct={valid_pct}: give a share between 0 and 1, such as 0.2.")
+        if (path/valid).is_dir(): raise ValueError(f"{path/valid} exists and valid_pct={valid_pct} was given: "
+                                                   f"validate on that folder (drop valid_pct) or on a share of {train} (pass another `valid`).")
+    trn_dirs = [train] + ([unlabeled] if (path/unlabeled).is_dir() else [])
+    files = get_image_files(path, folders=trn_dirs + ([] if valid_pct else [valid]))
     def get_y(f):
         parts = f.relative_to(path).parts
-        return None if len(parts)<3 or parts[1]==unlabeled else parts[1]
+        return None if parts[0]==unlabeled or len(parts)<3 or parts[1]==unlabeled else parts[1]
+    is_trn = [f.relative_to(path).parts[0] in trn_dirs for f in files]
+    if not any(is_trn): raise ValueError(f"No images found in {path/train}.")
+    if valid_pct: splits = _pct_split(files.map(get_y), valid_pct, split_seed)
+    else: splits = [L(i for i,t in enumerate(is_trn) if t), L(i for i,t in enumerate(is_trn) if not t)]
+    if not splits[1]: raise ValueError(f"No images found in {path/valid}." if not valid_pct else
+                                       f"valid_pct={valid_pct} keeps no labeled image for validation: raise it, or label more images.")
     img_cls = ifnone(img_cls, _img_cls(files[0]))
     if _use_memory(in_memory, item_tfms, max_memory, files[0], len(files), img_cls):
         trn,val = [files[s] for s in splits]
@@ -118,6 +140,12 @@ def from_folder(cls:SemiSupervisedDataLoaders,
     dblock = DataBlock(blocks=(ImageBlock(img_cls), MaskedCategoryBlock),
                        get_y=get_y, splitter=lambda o: splits, item_tfms=item_tfms, batch_tfms=batch_tfms)
     return cls.from_dblock(dblock, files, path=path, **kwargs)
+
+# %% ../nbs/04_datasets.ipynb #74791514
+def _whole_labels(s:pd.Series)->pd.Series:
+    "Numeric labels that are whole numbers as `int` (`4`, not the `4.0` a column with empty cells reads as); others unchanged"
+    if s.dtype.kind!='f' or not s.dropna().map(float.is_integer).all(): return s
+    return pd.Series([None if is_missing(v) else int(v) for v in s], index=s.index, dtype=object, name=s.name)
 
 # %% ../nbs/04_datasets.ipynb #53d5a97e
 @patch(cls_method=True)
@@ -145,6 +173,8 @@ def from_df(cls:SemiSupervisedDataLoaders,
         if c is not None and not (c in df.columns or (isinstance(c, int) and c<len(df.columns))):
             raise ValueError(f"Column {c!r} is not in the DataFrame (columns: {list(df.columns)}).")
     col = lambda c: df[c] if c in df.columns else df.iloc[:,c]
+    df = df.copy()
+    df[col(label_col).name] = _whole_labels(col(label_col))
     missing = col(label_col).map(is_missing).values
     if valid_col is not None:
         is_valid = col(valid_col).values.astype(bool)

@@ -10,7 +10,7 @@ from fastai.vision.all import *
 from .masking import *
 
 # %% auto #0
-__all__ = ['TensorImageDataset', 'TensorDL', 'read_images']
+__all__ = ['TensorImageDataset', 'TensorDL', 'ImageSizeError', 'read_images']
 
 # %% ../nbs/01_tensors.ipynb #b34fb644
 class TensorImageDataset:
@@ -136,6 +136,11 @@ def _img_cls(fn):
 def _read_image(fn, img_cls, tfms=None): return np.asarray(_apply_read_tfms(img_cls.create(fn), tfms))
 
 # %% ../nbs/01_tensors.ipynb #a56c5fa8
+class ImageSizeError(ValueError):
+    "Images of different sizes where one size is needed: `what` differs, `advice` says how to resize them"
+    def __init__(self, what:str, advice:str="Pass `item_tfms=Resize(size)` (with `in_memory=True` they are resized once, when read)."):
+        store_attr(); super().__init__(f"{what} {advice}")
+
 def read_images(
     files:list, # image files, all of one size
     img_cls:type=PILImage, # `PILImage` (read as RGB) or `PILImageBW` (grey)
@@ -152,7 +157,6 @@ def read_images(
     bad = first(i for i,a in enumerate(arrs) if a.shape!=arrs[0].shape)
     if bad is not None:
         size = lambda a: f"{a.shape[1]}×{a.shape[0]}"
-        raise ValueError(f"The images differ in size: {files[0]} is {size(arrs[0])}, {files[bad]} is {size(arrs[bad])}. "
-                         f"Pass `item_tfms=Resize(size)` (with `in_memory=True` they are resized once, when read).")
+        raise ImageSizeError(f"The images differ in size: {files[0]} is {size(arrs[0])}, {files[bad]} is {size(arrs[bad])}.")
     x = torch.from_numpy(np.stack(arrs))
     return x[:,None] if x.ndim==3 else x.permute(0,3,1,2).contiguous()

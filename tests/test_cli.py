@@ -78,6 +78,25 @@ def test_train_folder_size(mnist_folder, tmp_path):
     fn = next((mnist_folder/'testing'/'3').glob('*.png'))
     assert learn.predict(fn)[0] in learn.dls.vocab
 
+def test_train_folder_photos(tmp_path):
+    "Colour JPEGs of mixed sizes, no valid/ folder: the errors name the CLI's options, then --valid-pct and --size train"
+    import numpy as np
+    rng = np.random.default_rng(0)
+    for c in ('cat','dog'):
+        for i in range(12):
+            d = tmp_path/'photos'/'train'/(c if i<4 else 'unlabeled'); d.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(0, 256, (20+i, 24+i%3, 3), dtype=np.uint8)).save(d/f'{c}{i}.jpg')
+    data,out = str(tmp_path/'photos'),tmp_path/'out'
+    r = run('--dataset', 'folder', '--data', data, '--epochs', '1', '--out', str(out))
+    assert r.returncode==2 and '--valid-pct' in r.stderr and not out.exists(), r.stderr
+    r = run('--dataset', 'folder', '--data', data, '--valid-pct', '0.25', '--epochs', '1', '--out', str(out))
+    assert r.returncode==2 and 'differ in size' in r.stderr and '--size N' in r.stderr and 'item_tfms' not in r.stderr, r.stderr
+    r = run('--dataset', 'folder', '--data', data, '--valid-pct', '0.25', '--size', '16', '--bs', '8', '--epochs', '1',
+            '--no-baseline', '--out', str(out))
+    assert r.returncode==0, r.stderr
+    res = json.loads((out/'results.json').read_text())
+    assert res['classes']==['cat','dog'] and res['n_test']==2 and res['n_labeled']==6 and res['image_shape']==[3,16,16]
+
 @pytest.mark.parametrize('args,msg', [
     (('--dataset','svhn'), 'unknown dataset'),
     (('--dataset','folder'), 'needs --data'),
@@ -94,13 +113,14 @@ def test_train_folder_size(mnist_folder, tmp_path):
     (('--zoom','0.1'), 'mnist only'),
     (('--dataset','mnist','--zoom','1.5'), 'zoom=1.5'),
     (('--dataset','mnist','--shift','-1'), 'shift=-1'),
+    (('--valid-pct','0.2'), '--valid-pct applies to --dataset folder only'),
 ])
 def test_train_bad_args(tmp_path, capsys, args, msg):
     "In-process (a subprocess per case is slow): exit status 2, one line on stderr, nothing written"
     from fastai_sgan.cli import sgan_train
     out = tmp_path/'bad'
     kw = {a[2:].replace('-','_'): v for a,v in zip(args[::2], args[1::2])}
-    kw = {k: (v if k in ('dataset','data','fake','arch','precision','device') else float(v) if k in ('lr','zoom','max_rotate') else int(v)) for k,v in kw.items()}
+    kw = {k: (v if k in ('dataset','data','fake','arch','precision','device') else float(v) if k in ('lr','zoom','max_rotate','valid_pct') else int(v)) for k,v in kw.items()}
     with pytest.raises(SystemExit) as e: sgan_train(out=str(out), **kw)
     err = capsys.readouterr().err
     assert e.value.code==2 and msg in err, (args, err)
