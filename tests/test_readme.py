@@ -10,3 +10,16 @@ def test_readme_matches_index():
 def test_ci_runs_readme_test_command():
     readme,ci = (root/'README.md').read_text(),(root/'.ci'/'run').read_text()
     assert 'bash tools/test.sh' in readme and 'bash tools/test.sh' in ci.splitlines()[-1]
+    section = next(l for l in ci.splitlines() if l.startswith('# CI:')).split('"')[1] # the README section the comment names
+    assert f'## {section}' in readme and 'bash tools/test.sh' in readme.split(f'## {section}')[1].split('\n## ')[0]
+
+def test_versions_agree():
+    "The fastai version the README states is the one pyproject.toml pins"
+    import re
+    pins = re.search(r'"fastai>=([\d.]+),<([\d.]+)"', (root/'pyproject.toml').read_text()).groups()
+    readme = (root/'README.md').read_text()
+    assert pins==('2.8.4', '2.9') and 'fastai 2.8 (2.8.4 or later)' in readme and 'fastai ≥' not in readme
+
+def test_readme_short():
+    "The README stays a front page: at most 12,000 characters"
+    assert len((root/'README.md').read_text())<=12_000

@@ -25,6 +25,10 @@ def _noise(o)->bool:
     if 'text/html' in o.get('data', {}) and not html.strip(): return True # a bar that cleared itself (`leave=False`)
     return o.get('name')=='stderr' and 'Warning' in ''.join(o.get('text', ''))
 
+def _as_shown(text:str)->str:
+    "Stream text as a terminal shows it: each line from its last carriage return on (progress bars redraw with `\\r`)"
+    return '\n'.join(l.rstrip('\r').split('\r')[-1].rstrip() for l in text.replace('\r\n', '\n').split('\n'))
+
 def run(fn:Path, slow:bool=False):
     nb = read_nb(fn)
     flags = ['eval: false', 'cuda', 'download'] + ([] if slow else ['slow'])
@@ -41,6 +45,8 @@ def run(fn:Path, slow:bool=False):
         c['execution_count'] = None
         c.metadata.pop('execution', None)
         c.outputs = [o for o in c.outputs if not _noise(o)]
+        for o in c.outputs:
+            if o.get('output_type')=='stream': o['text'] = _as_shown(''.join(o['text']))
     write_nb(nb, fn)
     print(f"{fn}: run in {time.perf_counter()-start:.0f} s", flush=True)
 
