@@ -88,11 +88,11 @@ def _from_image_files(cls, files, labels, valid_files, valid_labels, img_cls, it
 # %% ../nbs/04_datasets.ipynb #1e75eeea
 def _pct_split(labels:list, valid_pct:float, seed:int=0)->tuple:
     "Training and validation indices: `valid_pct` of each class's labeled items (rounded, one at least left to train) held out"
-    rng,val = np.random.default_rng(seed),[]
-    for c in sorted({o for o in labels if o is not None}):
-        idx = rng.permutation([i for i,o in enumerate(labels) if o==c])
-        val += idx[:min(round(valid_pct*len(idx)), len(idx)-1)].tolist()
-    val = set(val)
+    rng,val = np.random.default_rng(seed),set()
+    by_class = groupby((i for i,o in enumerate(labels) if o is not None), lambda i: labels[i])
+    for c in sorted(by_class):
+        idx = rng.permutation(by_class[c])
+        val.update(idx[:min(round(valid_pct*len(idx)), len(idx)-1)].tolist())
     return L(i for i in range(len(labels)) if i not in val),L(sorted(val))
 
 # %% ../nbs/04_datasets.ipynb #21200a2f
@@ -120,8 +120,8 @@ def from_folder(cls:SemiSupervisedDataLoaders,
                          f"of the labeled training images for validation.")
     if valid_pct is not None:
         if not 0<valid_pct<1: raise ValueError(f"valid_pct={valid_pct}: give a share between 0 and 1, such as 0.2.")
-        if (path/valid).is_dir(): raise ValueError(f"{path/valid} exists and valid_pct={valid_pct} was given: "
-                                                   f"validate on that folder (drop valid_pct) or on a share of {train} (pass another `valid`).")
+        if (path/valid).is_dir(): raise ValueError(f"{path/valid} exists and valid_pct={valid_pct} was given: validate on that "
+                                                   f"folder (drop valid_pct), or move it away to hold out a share of {path/train}.")
     trn_dirs = [train] + ([unlabeled] if (path/unlabeled).is_dir() else [])
     files = get_image_files(path, folders=trn_dirs + ([] if valid_pct else [valid]))
     def get_y(f):
