@@ -5,6 +5,7 @@
     .venv/bin/python bench/accuracy.py mnist --no-baseline --kw man_weight=1e-4   # an option of sgan_learner
     .venv/bin/python bench/accuracy.py mnist --no-baseline --kw cons_weight=1 --kw cons=ce   # pseudo-labels
 
+`--precision` is `auto` by default: bf16 autocast where the device computes in bf16 (`auto_precision`), else fp32.
 `--kw NAME=VALUE` passes more arguments to `sgan_learner` (choose them with `bench/choose.py` first); a value is read
 as a Python literal, or as transforms when written `digit_tfms(SHIFT,ROTATE,ZOOM)` (e.g. `--kw "cons_tfm=digit_tfms(2,20,0.2)"`).
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np, torch
 from fastai.vision.all import set_seed
 from fastai_sgan.all import SemiSupervisedDataLoaders
-from fastai_sgan.learner import sgan_learner, supervised_learner
+from fastai_sgan.learner import sgan_learner, supervised_learner, auto_precision, cpu_has_bf16
 from choose import parse_kws # bench/choose.py, beside this script
 
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
@@ -23,11 +24,11 @@ ANCHORS = {'mnist': 'anchors (MNIST-100): Keras tutorial ~95%, Odena 2016 92.8% 
                     'Salimans et al. 2016 99.07% ± 0.065, Bad GAN 99.2%',
            'digits': 'anchor (digits-50): a plain PyTorch SGAN 88.1% vs 82.8% supervised'}
 
-def run(task, seed, kind, epochs, device, kw=None):
+def run(task, seed, kind, epochs, device, kw=None, precision='auto'):
     set_seed(seed)
     dls = (SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=seed, device=device) if task=='digits' else
            SemiSupervisedDataLoaders.from_mnist(MNIST, n_labeled=100, seed=seed, device=device))
-    learn = sgan_learner(dls, **(kw or {})) if kind=='sgan' else supervised_learner(dls)
+    learn = sgan_learner(dls, precision=precision, **(kw or {})) if kind=='sgan' else supervised_learner(dls, precision=precision)
     start = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)
     secs = time.perf_counter()-start
@@ -40,6 +41,7 @@ def main():
     p.add_argument('--seeds', type=int, default=None, help='default: 3 for digits, 2 for mnist')
     p.add_argument('--epochs', type=int, default=None, help='default: 60 for digits, 10 for mnist')
     p.add_argument('--device', default='cpu')
+    p.add_argument('--precision', default='auto', choices=['auto','fp32','bf16'], help="both learners' precision (auto: bf16 where the device computes in bf16)")
     p.add_argument('--no-baseline', action='store_true')
     p.add_argument('--baseline-only', action='store_true')
     p.add_argument('--json', default=None, help='also write the results to this file')
@@ -50,12 +52,13 @@ def main():
     seeds = range(a.seeds or (3 if a.task=='digits' else 2))
     epochs = a.epochs or (60 if a.task=='digits' else 10)
     print(f"{a.task}: {epochs} epochs of fit_one_cycle, seeds {list(seeds)}, device {a.device}, "
-          f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}" + (f"; sgan_learner: {' '.join(a.kw)}" if a.kw else ''))
+          f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}, bf16 instructions: {cpu_has_bf16()}, precision {a.precision}"
+          + (f" ({auto_precision(a.device)})" if a.precision=='auto' else '') + (f"; sgan_learner: {' '.join(a.kw)}" if a.kw else ''))
     res = {}
     for kind in ([] if a.baseline_only else ['sgan']) + ([] if a.no_baseline else ['supervised']):
         accs,secs = [],[]
         for s in seeds:
-            acc,t = run(a.task, s, kind, epochs, a.device, kws)
+            acc,t = run(a.task, s, kind, epochs, a.device, kws, a.precision)
             accs.append(acc); secs.append(t)
             print(f"  {kind:10s} seed {s}: accuracy {acc:.4f}  {t:.1f}s ({t/epochs:.2f}s/epoch)", flush=True)
         res[kind] = dict(accs=accs, mean=float(np.mean(accs)), std=float(np.std(accs)), secs=secs)

@@ -2,7 +2,7 @@
 # The GPU figures in one call of at most 6 minutes on one H100/H200 (the `device` tool), installation included:
 #   1. host syncs a training batch as CUDA itself counts them, for every learner and option (bench/syncs.py);
 #   2. MNIST's MLP against the plain PyTorch loop, and fastai's own cost, on the GPU (bench/speed.py mnist);
-#   3. the conv models (SVHN-like stand-in): images/s in fp32 (with the plain loop) and bf16 (bench/speed.py colour);
+#   3. the conv models (SVHN-like stand-in): images/s in fp32 (with the plain loop), and fp32 against precision='auto' (bench/speed.py colour);
 #   4. MNIST-100 with the defaults (batches of 100+100), 15 epochs: seconds to 97% and 98% test accuracy (bench/long_run.py);
 # then one table (bench/gpu_summary.py). Each part prints as it runs and its file in $OUT is complete when it ends, so
 # a run stopped by a time limit still brings back the parts that finished.
@@ -42,8 +42,8 @@ run() { # run NAME SECONDS CMD...: print as it goes, keep the output in $OUTDIR/
 rm -f "$OUTDIR"/*.txt "$OUTDIR"/*.log "$OUTDIR"/*.json
 run syncs 40 $PY bench/syncs.py --device $DEV --json "$OUTDIR/syncs.json" ${ONLY:+--only "$ONLY"}
 run speed_mnist 60 $PY bench/speed.py mnist --device $DEV --batches $MB --reps $REPS --floor-batches $FLOOR --mnist $M
-run speed_conv 40 $PY bench/speed.py colour --device $DEV --batches $CB --reps $REPS --floor-batches $FLOOR --mnist $M
-run speed_conv 25 $PY bench/speed.py colour --device $DEV --batches $CB --reps $REPS --fastai-only --bf16 --mnist $M
+run speed_conv 40 $PY bench/speed.py colour --device $DEV --batches $CB --reps $REPS --floor-batches $FLOOR --mnist $M --vs-plain
+run speed_conv 25 $PY bench/speed.py colour --device $DEV --batches $CB --reps $REPS --mnist $M
 stamp "MNIST-100, $EPOCHS epochs, seed 0"
 timeout $TL $PY bench/long_run.py --device $DEV --epochs $EPOCHS --seed 0 $LB --data $M --out "$WORK/long_seed0" 2>&1 \
   | grep --line-buffered -v -E "Warning|warnings.warn" | tee "$OUTDIR/long_seed0.log"

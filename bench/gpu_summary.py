@@ -32,8 +32,9 @@ def summary(d:Path)->list:
     sc = _read(d/'speed_conv.txt')
     if m := re.search(r'sgan_learner \+ fit_one_cycle: ([\d,]+) images/s; plain PyTorch loop: ([\d,]+) images/s; ratio \(fastai/plain\) ([\d.]+)', sc):
         rows.append(('conv models fp32, real images/s', f"{m[1]} (plain loop {m[2]}, ratio {m[3]})"))
-    if m := re.search(r'sgan_learner \+ fit_one_cycle: ([\d,]+) images/s, .*\(bf16 autocast\)', sc):
-        rows.append(('conv models bf16, real images/s', m[1]))
+    if m := re.search(r"auto \(([^)]*)\): [\d.]+ s a batch, ([\d,]+) images/s", sc):
+        rows.append(("conv models precision='auto', real images/s", f"{m[2]} ({m[1]})"))
+    if m := re.search(r"speed-up of precision='auto' over fp32: ([\d.]+)×", sc): rows.append(("conv models, speed-up of 'auto' over fp32", f"{m[1]}×"))
     logs = [_read(p) for p in sorted(d.glob('long_seed*.log'))]
     for t in (0.97, 0.98):
         got = [first_epoch_at(l, t) for l in logs]

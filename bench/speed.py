@@ -13,8 +13,14 @@ does not depend on the model, so on small models it caps the ratio.
     .venv/bin/python bench/speed.py mnist            # 1 epoch of MNIST (1875 batches of 32+100) per run
     .venv/bin/python bench/speed.py mnist --batches 600   # quicker: the first 600 batches, then validation
     .venv/bin/python bench/speed.py digits --epochs 20
-    .venv/bin/python bench/speed.py colour --batches 40   # the conv models on the SVHN-like stand-in (bench/colour.py)
-    .venv/bin/python bench/speed.py colour --batches 40 --channels-last   # or --bf16: the fastai side only, to compare
+    .venv/bin/python bench/speed.py colour --batches 40   # conv models, SVHN-like stand-in: fp32 against precision='auto'
+    .venv/bin/python bench/speed.py colour --batches 40 --vs-plain   # the conv models against the plain loop, in fp32
+    .venv/bin/python bench/speed.py mnist --batches 600 --precision auto   # the fastai side in the automatic precision
+
+`colour` (unless `--vs-plain`) times `sgan_learner(dls)` in fp32 against `sgan_learner(dls, precision='auto')` (bf16
+autocast and channels-last where the device computes in bf16, else fp32 again), alternately, and prints the speed-up
+with the CPU's model and instruction flags: the automatic choice should be about twice as fast on a CPU with
+AVX-512 BF16/AMX, and no slower on one without.
 """
 import argparse, itertools, os, platform, sys, time
 from functools import partial
@@ -22,7 +28,7 @@ from pathlib import Path
 import torch
 from fastai.vision.all import (set_seed, TensorImage, Callback, CancelTrainException, Pipeline, IntToFloatTensor, Learner,
                                DataLoaders, MSELossFlat)
-from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, default_n_gen, sgan_adam
+from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, default_models, default_lr, default_n_gen, sgan_adam, auto_precision, cpu_has_bf16
 from fastai_sgan.cli import _loader_speed as loader_speed
 sys.path.insert(0, str(Path(__file__).parent))
 from plain_sgan import plain_sgan, accuracy, one_cycle, MNIST
@@ -40,11 +46,17 @@ class StopTraining(Callback):
     def after_batch(self):
         if self.training and self.iter+1>=self.n: raise CancelTrainException
 
-def run_fastai(dls, epochs, batches=None, channels_last=False, bf16=False):
+def cpu_flags()->str:
+    "The CPU's model name and the instruction flags that decide the precision (from /proc/cpuinfo where there is one)"
+    info = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
+    name = next((l.split(':',1)[1].strip() for l in info.splitlines() if l.startswith('model name')), platform.processor() or platform.machine())
+    flags = set(next((l.split(':',1)[1].split() for l in info.splitlines() if l.startswith('flags')), []))
+    shown = [f for f in ('avx2','avx512f','avx512_bf16','amx_bf16') if f in flags]
+    return f"{name}; flags: {' '.join(shown) or 'none of avx2/avx512f/avx512_bf16/amx_bf16'}; bf16 instructions (torch): {cpu_has_bf16()}"
+
+def run_fastai(dls, epochs, batches=None, precision='fp32'):
     set_seed(0)
-    learn = sgan_learner(dls, cbs=StopTraining(batches) if batches else None)
-    if channels_last: learn.to_channelslast(use_amp=False)
-    if bf16: learn.to_bf16()
+    learn = sgan_learner(dls, cbs=StopTraining(batches) if batches else None, precision=precision)
     if dls.device.type=='cuda': torch.cuda.synchronize()
     start = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)
@@ -104,6 +116,23 @@ def fastai_floor(dev, n=2000, reps=3):
         return (time.perf_counter()-start)/n
     return min(fastai() for _ in range(reps)),min(plain() for _ in range(reps))
 
+def compare_precisions(dls, epochs, batches, reps, n_img):
+    "Time `sgan_learner` in fp32 and in `precision='auto'`, alternately; print both and the speed-up"
+    auto = auto_precision(dls.device)
+    times = {'fp32':[], 'auto':[]}
+    for r in range(reps):
+        for name in times:
+            t = run_fastai(dls, epochs, batches, precision=name)
+            times[name].append(t)
+            print(f"  run {r}: {name:4s} {t:6.1f}s  {n_img/t:8,.0f} real images/s", flush=True)
+    best = {k:min(v) for k,v in times.items()}
+    pairs = sorted(f/u for f,u in zip(times['fp32'], times['auto']))
+    what = 'bf16 autocast + channels-last' if auto=='bf16' else 'fp32: no fast bf16 on this device'
+    print(f"fp32: {best['fp32']/(epochs*batches):.3f} s a batch, {n_img/best['fp32']:,.0f} images/s; "
+          f"auto ({what}): {best['auto']/(epochs*batches):.3f} s a batch, {n_img/best['auto']:,.0f} images/s")
+    print(f"speed-up of precision='auto' over fp32: {best['fp32']/best['auto']:.2f}× best against best; "
+          f"pairs {', '.join(f'{p:.2f}' for p in pairs)}")
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('task', choices=['digits','mnist','colour'])
@@ -112,8 +141,8 @@ def main():
     p.add_argument('--batches', type=int, default=None, help='training batches per epoch; default: all')
     p.add_argument('--device', default='cpu')
     p.add_argument('--mnist', default=MNIST, help='folder of the MNIST IDX files')
-    p.add_argument('--channels-last', action='store_true', help="the fastai side in channels-last memory format (fastai's ChannelsLast)")
-    p.add_argument('--bf16', action='store_true', help='the fastai side with bfloat16 autocast (learn.to_bf16())')
+    p.add_argument('--precision', default='fp32', choices=['fp32','bf16','auto'], help="the fastai side's precision (sgan_learner's `precision`)")
+    p.add_argument('--vs-plain', action='store_true', help='colour: the fastai side against the plain loop, not fp32 against auto')
     p.add_argument('--fastai-only', action='store_true', help='time the fastai side only (no plain loop, no ratio)')
     p.add_argument('--floor-batches', type=int, default=2000, help="batches of each run measuring fastai's own cost")
     a = p.parse_args()
@@ -125,9 +154,11 @@ def main():
     print(f"{a.task}: {epochs} epoch(s) per run, {batches} of {len(dls.train)} batches of {dls.train.bs}+{dls.train.bs_labeled} real "
           f"+ {dls.train.bs} generated images; device {gpu or dev}; {platform.machine()} {os.cpu_count()} CPUs, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    print(f"CPU: {cpu_flags()}")
     n_img = epochs*batches*(dls.train.bs+dls.train.bs_labeled)
+    if a.task=='colour' and not a.vs_plain: return compare_precisions(dls, epochs, batches, a.reps, n_img)
     times = {'fastai':[], 'plain':[]}
-    sides = (('fastai',partial(run_fastai, channels_last=a.channels_last, bf16=a.bf16)), ('plain',run_plain))
+    sides = (('fastai',partial(run_fastai, precision=a.precision)), ('plain',run_plain))
     for r in range(a.reps):
         for name,f in sides[:1] if a.fastai_only else sides:
             t = f(dls, epochs, batches)
@@ -135,14 +166,13 @@ def main():
             print(f"  run {r}: {name:6s} {t:6.1f}s  {n_img/t:8,.0f} real images/s", flush=True)
     if a.fastai_only:
         t = min(times['fastai'])
-        print(f"sgan_learner + fit_one_cycle: {n_img/t:,.0f} images/s, {t/(epochs*batches):.4f} s a batch"
-              + (" (channels last)" if a.channels_last else '') + (" (bf16 autocast)" if a.bf16 else ''))
+        print(f"sgan_learner + fit_one_cycle: {n_img/t:,.0f} images/s, {t/(epochs*batches):.4f} s a batch (precision {a.precision})")
         return
     best = {k:min(v) for k,v in times.items()}
     pairs = sorted(p/f for f,p in zip(times['fastai'], times['plain'])) # each fastai run against the plain run right after it
     print(f"ratio of each pair of runs: {', '.join(f'{r:.3f}' for r in pairs)}; median {pairs[len(pairs)//2]:.3f}")
     print(f"seconds a batch: sgan_learner {best['fastai']/(epochs*batches):.3f}, plain loop {best['plain']/(epochs*batches):.3f}"
-          + (" (fastai side: channels last)" if a.channels_last else '') + (" (fastai side: bf16 autocast)" if a.bf16 else ''))
+          + f" (fastai side: precision {a.precision})")
     print(f"sgan_learner + fit_one_cycle: {n_img/best['fastai']:,.0f} images/s; plain PyTorch loop: {n_img/best['plain']:,.0f} "
           f"images/s; ratio (fastai/plain) {best['plain']/best['fastai']:.3f}")
     print(f"training loader alone: {loader_speed(dls.train):,.0f} images/s")

@@ -16,8 +16,8 @@ from .models import *
 from .losses import *
 
 # %% auto #0
-__all__ = ['SGANModel', 'sgan_part', 'create_gen_opt', 'amp_to_device', 'DeviceMixedPrecision', 'DeviceSmoothLoss',
-           'SmoothLossOnDevice', 'SGANDivergence', 'SGANTrainer']
+__all__ = ['SGANModel', 'sgan_part', 'create_gen_opt', 'amp_to_device', 'DeviceMixedPrecision', 'DeviceChannelsLast',
+           'DeviceSmoothLoss', 'SmoothLossOnDevice', 'SGANDivergence', 'SGANTrainer']
 
 # %% ../nbs/07_callback.ipynb #28feb5c9
 class SGANModel(Module):
@@ -116,6 +116,25 @@ class DeviceMixedPrecision(MixedPrecision):
         sc = getattr(self.learn, 'scaler', None) # none if the fit was cancelled before this callback's `before_fit`
         if sc is not None and sc.is_enabled(): self.scaler_state = sc.state_dict() # the scale goes on in the next fit
         super().after_fit()
+
+# %% ../nbs/07_callback.ipynb #830db3ca
+def _channels_last_input(m, args):
+    "A forward pre-hook: the module's first argument, if a batch of images, in the channels-last memory format"
+    x = args[0] if args else None
+    if isinstance(x, Tensor) and x.ndim==4: return (x.contiguous(memory_format=torch.channels_last), *args[1:])
+
+class DeviceChannelsLast(ChannelsLast):
+    "fastai's `ChannelsLast`, with the images the discriminator (and its EMA) sees in fits converted to channels-last too"
+    @property
+    def name(self): return 'channels_last' # fastai's name: `load_learner(cpu=True)` removes it (`to_contiguous`)
+    def before_fit(self):
+        super().before_fit()
+        m = self.learn.model
+        nets = [getattr(n, 'body', n) for n in (getattr(m, 'disc', m), getattr(m, 'ema', None)) if n is not None] # the conv part
+        self.hooks = [n.register_forward_pre_hook(_channels_last_input) for n in nets]
+    def after_fit(self):
+        for h in getattr(self, 'hooks', []): h.remove()
+        self.hooks = [] # nothing of the fit left in an exported learner
 
 # %% ../nbs/07_callback.ipynb #dcb2817c
 class DeviceSmoothLoss(AvgSmoothLoss):
@@ -225,7 +244,8 @@ class SGANTrainer(Callback):
         xs,ys = [x],[y]
         if self.sgan_cons or self.sgan_man: self.learn.loss_func.pct_train = self.pct_train # for the warm-ups
         if self.sgan_cons: # second views of the unlabeled images, in their order, for the consistency term
-            with torch.no_grad(): view = self.cons_tfm(TensorImage(self.sgan_real)).as_subclass(type(x))
+            with torch.no_grad(), torch.autocast(x.device.type, enabled=False): # transforms in fp32 (hue or lighting in bf16 can give NaN)
+                view = self.cons_tfm(TensorImage(self.sgan_real)).as_subclass(type(x))
             xs,ys = xs+[view],ys+[y.new_full((len(view),), VIEW)]
         ys.append(y.new_full((n,), FAKE))
         if self.sgan_man: ys.append(y.new_full((n,), MANIFOLD)) # the moved copies, after the images they copy

@@ -20,7 +20,7 @@ from .learner import *
 from .report import *
 
 # %% auto #0
-__all__ = ['sgan_demo', 'EpochLines', 'sgan_train', 'results_table']
+__all__ = ['MIN_STEPS', 'sgan_demo', 'EpochLines', 'default_epochs', 'sgan_train', 'results_table']
 
 # %% ../nbs/11_cli.ipynb #6dc53d3e
 def _describe_dls(dls:SemiSupervisedDataLoaders)->str:
@@ -148,10 +148,8 @@ class EpochLines:
         self._line(f'{v:.6f}' if isinstance(v, float) else str(v) for v in log)
     def _line(self, vals): print(''.join(f'{v:<12}' for v in vals).rstrip(), file=self.file or sys.stdout, flush=True)
 
-def _fit(learn, epochs, lr, precision, cbs=None, frozen=False):
+def _fit(learn, epochs, lr, cbs=None, frozen=False):
     "Train `learn` with `fit_one_cycle` (`fine_tune` if its pretrained body is `frozen`); final validation accuracy (the last epoch's) and seconds taken"
-    if precision=='fp16': learn.to_fp16()
-    elif precision=='bf16': learn.to_bf16()
     start = time.perf_counter()
     bars = sys.stdout.isatty() # in a terminal, fastai's progress bars; in a log, one line per epoch
     with (contextlib.nullcontext() if bars else learn.no_bar()):
@@ -164,13 +162,23 @@ def _fit(learn, epochs, lr, precision, cbs=None, frozen=False):
     acc = learn.recorder.values[-1][list(learn.recorder.metric_names[1:-1]).index('accuracy')]
     return float(acc),secs
 
+# %% ../nbs/11_cli.ipynb #25d30e13
+MIN_STEPS = 300 # the fewest training batches `sgan-train` runs by default
+
+def default_epochs(
+    dataset:str, # `digits`, `mnist` or `folder`
+    n_batches:int, # training batches an epoch
+)->int:
+    "Epochs `sgan-train` trains for by default: 60 on the digits, else 10, or more to make at least `MIN_STEPS` batches"
+    return 60 if dataset=='digits' else max(10, math.ceil(MIN_STEPS/n_batches))
+
 # %% ../nbs/11_cli.ipynb #5069c25b
 @call_parse
 def sgan_train(
     dataset:str='digits', # `digits` (bundled with scikit-learn), `mnist` or `folder`
     data:str=None, # mnist: IDX files or training/testing folders (default: download); folder: a folder or a CSV file
     n_labeled:int=None, # labeled training items, split evenly by class (default: 50 digits, 100 MNIST, every label of a folder)
-    epochs:int=None, # epochs of `fit_one_cycle` (default: 60 digits, 10 otherwise)
+    epochs:int=None, # epochs of `fit_one_cycle` (default: 60 digits, else `default_epochs`: 10, or more for at least 300 batches)
     lr:float=None, # maximum learning rate (default: `sgan_learner`'s `default_lr`, `supervised_learner`'s 3e-3)
     bs:int=None, # unlabeled items per training batch (default: 32 for digits and MNIST, 64 otherwise)
     arch:str='default', # `default`, `mlp`, `conv` or a torchvision model such as `resnet18`
@@ -178,7 +186,7 @@ def sgan_train(
     fake:str='implicit', # fake class: `implicit` (fixed logit) or `explicit` (a K+1-th logit)
     seed:int=0, # random seed (labeled subset, initialization, batches)
     device:str=None, # `cpu`, `cuda`, `cuda:1`, ...; default: a GPU if there is one
-    precision:str='fp32', # `fp32`, `bf16` or `fp16` (mixed precision)
+    precision:str='auto', # `auto` (bf16 where the device computes in bf16, else fp32: `auto_precision`), `fp32`, `bf16` or `fp16`
     size:int=None, # --dataset folder: resize the images to `size`×`size` once, when read (the centre crop)
     valid_pct:float=None, # --dataset folder without valid/ (or a CSV without `is_valid`): share of the labels kept for validation (default 0.2 for a CSV)
     shift:int=None, # --dataset mnist: shift training images by up to `shift` pixels (default 2; 0 for none)
@@ -191,9 +199,8 @@ def sgan_train(
     try:
         if dataset not in ('digits','mnist','folder'): raise ValueError(f"unknown dataset {dataset!r}: use digits, mnist or folder.")
         if fake not in ('implicit','explicit'): raise ValueError(f"--fake {fake!r}: use implicit or explicit.")
-        if precision not in ('fp32','bf16','fp16'): raise ValueError(f"--precision {precision!r}: use fp32, bf16 or fp16.")
-        epochs = ifnone(epochs, 60 if dataset=='digits' else 10)
-        if epochs<1: raise ValueError(f"--epochs {epochs}: train at least one epoch.")
+        if precision not in ('auto','fp32','bf16','fp16'): raise ValueError(f"--precision {precision!r}: use auto, fp32, bf16 or fp16.")
+        if epochs is not None and epochs<1: raise ValueError(f"--epochs {epochs}: train at least one epoch.")
         if lr is not None and not lr>0: raise ValueError(f"--lr {lr}: the learning rate must be positive.")
         if Path(out).exists() and not Path(out).is_dir(): raise ValueError(f"--out {out} is a file: give a folder.")
         if arch not in _ARCHS: _arch_fn(arch)
@@ -202,28 +209,33 @@ def sgan_train(
         dls = _sgan_dls(dataset, data, n_labeled, bs, seed, dev, size, dict(shift=shift, max_rotate=max_rotate, zoom=zoom), valid_pct)
         shape = tuple(dls.one_batch()[0].shape[1:])
         set_seed(seed)
-        learn = sgan_learner(dls, **_model_kw(arch, shape, dls.c, fake, pretrained), fake=fake, lr=lr)
+        learn = sgan_learner(dls, **_model_kw(arch, shape, dls.c, fake, pretrained), fake=fake, lr=lr, precision=precision)
     except ValueError as e: _usage_error(e)
     out = Path(out).absolute()
     out.mkdir(parents=True, exist_ok=True)
     learn.path = out
+    how = ('given' if epochs else 'the default on the digits' if dataset=='digits' else
+           f"the default for {len(dls.train)} batches an epoch: at least {MIN_STEPS} steps")
+    epochs = ifnone(epochs, default_epochs(dataset, len(dls.train)))
     print(f"fastai_sgan: SGAN on {dataset}, {dls.n_labeled} labels, {len(dls.train_ds)} training and "
-          f"{len(dls.valid_ds)} test images {shape}, {epochs} epochs, device {dls.device}")
-    acc,secs = _fit(learn, epochs, lr, precision, cbs=[CSVLogger(out/'history.csv'), SaveSamples(out/'samples')], frozen=pretrained)
+          f"{len(dls.valid_ds)} test images {shape}, device {dls.device}, precision {learn.precision}"
+          + (f" (auto: {'bf16 computed natively' if learn.precision=='bf16' else 'no fast bf16 here'})" if precision=='auto' else ''))
+    print(f"{epochs} epochs ({how}; --epochs N to change)")
+    acc,secs = _fit(learn, epochs, lr, cbs=[CSVLogger(out/'history.csv'), SaveSamples(out/'samples')], frozen=pretrained)
     plot_history(learn, out/'history.png'); plt.close('all')
     learn.export(out/'sgan.pkl')
     save_classifier(learn, out/'sgan_weights.pth')
     res = dict(dataset=dataset, data=str(data) if data else None, n_labeled=dls.n_labeled, n_train=len(dls.train_ds),
                n_test=len(dls.valid_ds), image_shape=list(shape), classes=[str(v) for v in dls.vocab], epochs=epochs,
                lr=learn.lr, pretrained=pretrained, n_gen=learn.sgan_trainer.n_gen, bs=dls.train.bs,
-               augmentation=[type(t).__name__ for t in dls.train.after_batch.fs if isinstance(t, RandTransform)], arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=precision,
+               augmentation=[type(t).__name__ for t in dls.train.after_batch.fs if isinstance(t, RandTransform)], arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=learn.precision,
                sgan=dict(accuracy=acc, seconds=secs))
     if not no_baseline:
         set_seed(seed)
         kw = {k:v for k,v in _model_kw(arch, shape, dls.c, fake, pretrained).items() if k!='generator'}
-        sup = supervised_learner(dls, **kw, path=out, **({} if lr is None else dict(lr=lr)))
+        sup = supervised_learner(dls, **kw, path=out, precision=precision, **({} if lr is None else dict(lr=lr)))
         print("supervised-only baseline (the same discriminator on the labeled images alone)")
-        sacc,ssecs = _fit(sup, epochs, lr, precision, frozen=pretrained)
+        sacc,ssecs = _fit(sup, epochs, lr, frozen=pretrained)
         res['supervised'] = dict(accuracy=sacc, seconds=ssecs)
         res['gain'] = acc-sacc
     res.update(date=datetime.datetime.now().isoformat(timespec='seconds'), machine=platform.machine(),

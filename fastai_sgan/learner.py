@@ -15,7 +15,8 @@ from .callback import *
 
 # %% auto #0
 __all__ = ['SGAN_PRESETS', 'default_models', 'sgan_presets', 'default_lr', 'default_n_gen', 'SGANOptimWrapper', 'sgan_adam',
-           'SGANLearner', 'sgan_learner', 'LabeledOnly', 'supervised_learner', 'save_classifier', 'load_classifier']
+           'SGANLearner', 'sgan_learner', 'LabeledOnly', 'supervised_learner', 'cpu_has_bf16', 'bf16_is_fast',
+           'auto_precision', 'save_classifier', 'load_classifier']
 
 # %% ../nbs/08_learner.ipynb #a42ecdf5
 def default_models(
@@ -278,9 +279,30 @@ class SGANLearner(Learner):
         "Mixed precision in float16 on the model's device (`DeviceMixedPrecision`); `kwargs` go to both networks' `GradScaler`s"
         return self.add_cb(DeviceMixedPrecision(**kwargs))
 
-    def to_bf16(self):
-        "Mixed precision in bfloat16 on the model's device, CPU included (`DeviceMixedPrecision`)"
+    def to_bf16(self,
+        channels_last:bool=None, # also the channels-last memory format (fastai's `ChannelsLast`); `None`: for conv discriminators
+    ):
+        "Mixed precision in bfloat16 on the model's device, CPU included (`DeviceMixedPrecision`); warns once where bf16 is slower"
+        _warn_slow_bf16(_dls_device(self.dls))
+        if ifnone(channels_last, _is_conv(getattr(self.model, 'disc', self.model))) and not hasattr(self, 'channels_last'):
+            self.add_cb(DeviceChannelsLast())
         return self.add_cb(DeviceMixedPrecision(amp_mode=AMPMode.BF16))
+
+    def to_precision(self,
+        precision:str='auto', # 'auto' (`auto_precision`: the fastest the device offers), 'bf16', 'fp16' or 'fp32'
+    ):
+        "Train in `precision`: mixed bf16 (`to_bf16`) or fp16 (`to_fp16`), or fp32 as it is"
+        if precision not in ('auto','bf16','fp16','fp32'): raise ValueError(f"precision={precision!r}: use 'auto', 'bf16', 'fp16' or 'fp32'.")
+        if precision=='auto': precision = auto_precision(_dls_device(self.dls))
+        if precision=='bf16': return self.to_bf16()
+        if precision=='fp16': return self.to_fp16()
+        return self
+
+    @property
+    def precision(self)->str:
+        "The precision the learner trains in: 'bf16', 'fp16' or 'fp32'"
+        mp = first(self.cbs, lambda cb: isinstance(cb, MixedPrecision))
+        return 'fp32' if mp is None else 'bf16' if mp.amp_mode==AMPMode.BF16 else 'fp16'
 
     def to_distributed(self, sync_bn:bool=True, **kwargs):
         "Prepare for `distrib_ctx`: fastai's DDP set-up with `SGANDistributedTrainer` (see `fastai_sgan.distributed`)"
@@ -323,6 +345,7 @@ def sgan_learner(
     opt_func=None, # optimizer of both networks; default `sgan_adam`
     metrics=accuracy, # validation metrics; the loss parts are added
     cbs=None, # more callbacks
+    precision:str='fp32', # 'fp32', 'bf16', 'fp16', or 'auto': the fastest the device offers (`SGANLearner.to_precision`)
     **kwargs
 )->SGANLearner:
     "A `Learner` that trains a semi-supervised GAN on `dls` and predicts the K classes"
@@ -349,7 +372,7 @@ def sgan_learner(
                         lr=lr, splitter=_body_splitter if arch is not None else lambda m: [params(m.disc)], moms=moms, wd=wd,
                         metrics=L(metrics)+cb.metrics, cbs=L(cbs)+[cb, SmoothLossOnDevice()], **kwargs)
     if pretrained: learn.freeze()
-    return learn
+    return learn.to_precision(precision)
 
 # %% ../nbs/08_learner.ipynb #ec8c6cae
 class LabeledOnly(Callback):
@@ -374,6 +397,7 @@ def supervised_learner(
     opt_func=None, # optimizer; default `sgan_adam`
     metrics=accuracy, # validation metrics
     cbs=None, # more callbacks
+    precision:str='fp32', # 'fp32', 'bf16', 'fp16', or 'auto': the fastest the device offers (`SGANLearner.to_precision`)
     **kwargs
 )->SGANLearner:
     "A `Learner` that trains the discriminator as a classifier on the labeled items of `dls` only"
@@ -387,7 +411,7 @@ def supervised_learner(
                         splitter=_body_splitter if arch is not None else trainable_params, metrics=metrics,
                         cbs=L(cbs)+[LabeledOnly(), SmoothLossOnDevice()], **kwargs)
     if pretrained: learn.freeze()
-    return learn
+    return learn.to_precision(precision)
 
 # %% ../nbs/08_learner.ipynb #dfe3fd4b
 @patch
@@ -406,6 +430,38 @@ def show_samples(self:Learner,
     axs = subplots(nrows, ncols, figsize=ifnone(figsize, (ncols, nrows)), **kwargs)[1].flat
     for im,ax in zip(imgs, axs): show_image(im, ax=ax, cmap='Greys' if im.shape[0]==1 else None)
     for ax in axs: ax.axis('off')
+
+# %% ../nbs/08_learner.ipynb #8a7ef3ed
+def cpu_has_bf16()->bool:
+    "Whether this CPU has bfloat16 instructions (AVX-512 BF16 or AMX), which make bf16 autocast faster than fp32"
+    cpu = getattr(torch, 'cpu', None) # torch's own checks of the CPU's instructions
+    return any(getattr(cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
+
+def bf16_is_fast(
+    device=None, # a `torch.device` or its name; default: fastai's `default_device()`
+)->bool:
+    "Whether bfloat16 mixed precision trains faster than fp32 on `device`: a GPU computing in bf16, or a CPU with `cpu_has_bf16`"
+    device = torch.device(ifnone(device, default_device()))
+    if device.type=='cuda': return torch.cuda.is_bf16_supported(including_emulation=False)
+    return device.type=='cpu' and cpu_has_bf16()
+
+def auto_precision(
+    device=None, # a `torch.device` or its name; default: fastai's `default_device()`
+)->str:
+    "The fastest precision to train in on `device`: 'bf16' where `bf16_is_fast`, else 'fp32'"
+    return 'bf16' if bf16_is_fast(device) else 'fp32'
+
+def _dls_device(dls): return getattr(dls, 'device', None) or default_device()
+
+_bf16_warned = False
+def _warn_slow_bf16(device):
+    "Warn, once a session, that bf16 on `device` is slower than fp32"
+    global _bf16_warned
+    if _bf16_warned or bf16_is_fast(device): return
+    _bf16_warned = True
+    what = "this CPU has no AVX-512 BF16 or AMX instructions" if torch.device(device).type=='cpu' else f"{device} does not compute in bf16"
+    warn(f"bf16 will train slower than fp32 here: {what}. `learn.to_precision('auto')` picks the fastest precision (fp32 here).")
+
 
 # %% ../nbs/08_learner.ipynb #75465469
 def save_classifier(

@@ -173,3 +173,33 @@ def test_demo_bad_args(capsys, kw, msg):
 def test_demo_bad_args_subprocess():
     r = demo('--dataset', 'svhn')
     assert r.returncode==2 and 'unknown dataset' in r.stderr, r.stderr
+
+@pytest.mark.parametrize('fast', [True, False])
+def test_train_precision_auto(tmp_path, capsys, monkeypatch, fast):
+    "`--precision auto` (the default) follows the CPU's bf16 instructions, faked both ways; results.json records the choice"
+    import fastai_sgan.learner as fl
+    from fastai_sgan.cli import sgan_train
+    monkeypatch.setattr(fl, 'cpu_has_bf16', lambda: fast)
+    monkeypatch.setattr(fl, '_bf16_warned', False)
+    res = sgan_train(epochs=1, no_baseline=True, device='cpu', out=str(tmp_path/'run'))
+    want = 'bf16' if fast else 'fp32'
+    assert res['precision']==want and json.loads((tmp_path/'run'/'results.json').read_text())['precision']==want
+    assert f"precision {want} (auto: " in capsys.readouterr().out
+
+def test_train_default_epochs(tmp_path, capsys, monkeypatch):
+    "Without --epochs a small folder trains for at least `MIN_STEPS` batches, and the count is printed"
+    import numpy as np
+    import fastai_sgan.cli as cli
+    rng = np.random.default_rng(0)
+    for c in ('a','b'):
+        for i in range(10):
+            d = tmp_path/'f'/('train' if i<6 else 'valid')/(c if i<3 or i>=6 else 'unlabeled'); d.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)).save(d/f'{c}{i}.png')
+    monkeypatch.setattr(cli, 'MIN_STEPS', 24) # 12 unlabeled images in batches of 4: 3 batches an epoch, so 10 epochs are 30 steps
+    res = cli.sgan_train(dataset='folder', data=str(tmp_path/'f'), bs=4, no_baseline=True, precision='fp32', out=str(tmp_path/'o1'))
+    assert res['epochs']==10 and '10 epochs (the default for 3 batches an epoch: at least 24 steps' in capsys.readouterr().out
+    monkeypatch.setattr(cli, 'MIN_STEPS', 40) # more than 10 epochs make: 14 epochs of 3 batches
+    res = cli.sgan_train(dataset='folder', data=str(tmp_path/'f'), bs=4, no_baseline=True, precision='fp32', out=str(tmp_path/'o2'))
+    assert res['epochs']==14 and '14 epochs (the default' in capsys.readouterr().out
+    res = cli.sgan_train(dataset='folder', data=str(tmp_path/'f'), bs=4, epochs=2, no_baseline=True, precision='fp32', out=str(tmp_path/'o3'))
+    assert res['epochs']==2 and '2 epochs (given' in capsys.readouterr().out
