@@ -28,9 +28,9 @@ labels alone reach less and the SGAN's gain grows.
 import argparse, json, os, platform, time
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
-from fastai.vision.all import set_seed, L, aug_transforms, Saturation, RandomErasing
+from fastai.vision.all import set_seed, L
 from fastai_sgan.all import (SemiSupervisedDataLoaders, load_mnist, sgan_learner, supervised_learner, SaveSamples, plot_history, RandomShift,
-                             auto_precision, cpu_has_bf16, conv_discriminator)
+                             auto_precision, cpu_has_bf16, conv_discriminator, colour_tfms)
 
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
 
@@ -45,14 +45,14 @@ def svhn_like(x, seed):
     fg,bg = torch.rand(len(x),3,1,1, generator=g),torch.rand(len(x),3,1,1, generator=g)
     return ((ink*fg + (1-ink)*bg)*255).round().byte()
 
-def svhn_dls(seed, n_train=5_000, n_test=10_000, split=False, bs=64, device='cpu', mnist=MNIST, shift=0, n_labeled=1000):
+def svhn_dls(seed, n_train=5_000, n_test=10_000, split=False, bs=64, device='cpu', mnist=MNIST, shift=0, n_labeled=1000, strong=False):
     "The SVHN-like stand-in: `n_labeled` labels (`None`: all) among `n_train` training digits; validation on test (or, `split`, training) digits"
     x,y,xt,yt = load_mnist(mnist)
     xv,yv = (x[50_000:60_000],y[50_000:60_000]) if split else (xt,yt)
     if split and n_train>50_000: raise ValueError("--split keeps 50,000–59,999 for validation: use --n-train 50000 or less")
     return SemiSupervisedDataLoaders.from_tensors(svhn_like(x[:n_train], 0), y[:n_train], svhn_like(xv[:n_test], 1), yv[:n_test],
                                                   n_labeled=n_labeled, seed=seed, bs=bs, device=device,
-                                                  batch_tfms=[RandomShift(shift)] if shift else None)
+                                                  batch_tfms=(L(RandomShift(shift) if shift else None)+L(colour_tfms() if strong else None)) or None)
 
 def run_padded(a):
     x,y,xt,yt = load_mnist(a.mnist)
@@ -68,19 +68,14 @@ def run_padded(a):
           f"accuracy {100*acc:.2f}% on 2,000 test digits ({secs:.0f} s). Target ≥ 90%: {'met' if acc>=0.9 else 'missed'}")
     return dict(accuracy=acc, seconds=secs, steps=2*len(dls.train))
 
-def colour_strong():
-    "Strong second views for colour images (FixMatch-style, fastai's transforms): brightness, contrast, saturation, a shift, an erased patch"
-    # (fastai's `Hue` would add 0.5 s a batch of 64 on 2 CPU cores: left out)
-    return (L(aug_transforms(do_flip=False, max_rotate=0., max_zoom=1., max_warp=0., max_lighting=0.4, p_lighting=1.))
-            + [Saturation(max_lighting=0.4, p=1.), RandomShift(2), RandomErasing(p=1., max_count=1)])
-
 def run_svhn(a, seed, kind):
     set_seed(seed)
-    dls = svhn_dls(seed, a.n_train, a.n_test, a.split, a.bs, a.device, a.mnist, a.shift, a.n_labeled or None)
+    dls = svhn_dls(seed, a.n_train, a.n_test, a.split, a.bs, a.device, a.mnist, a.shift, a.n_labeled or None,
+                   strong=kind=='supervised' and a.baseline_strong)
     out = Path(a.out)/f'svhn_seed{seed}'
     disc = dict(discriminator=conv_discriminator(3, 10, 32, p=a.disc_p)) if a.disc_p else {} # the same for both learners
     if kind=='sgan':
-        learn = sgan_learner(dls, path=out, cons_weight=a.cons_weight, cons=a.cons, cons_tfm=colour_strong() if a.strong else None,
+        learn = sgan_learner(dls, path=out, cons_weight=a.cons_weight, cons=a.cons, cons_tfm=colour_tfms() if a.strong else None,
                              man_weight=a.man_weight, man_eps=a.man_eps, precision=a.precision, **disc)
         cbs = [SaveSamples('samples', n=64, nrow=8)]
     else: learn,cbs = supervised_learner(dls, path=out, precision=a.precision, **disc),[]
@@ -104,7 +99,8 @@ def main():
     p.add_argument('--shift', type=int, default=0, help='svhn: train both learners on batches shifted by up to this many pixels (RandomShift)')
     p.add_argument('--cons-weight', type=float, default=0., help="svhn: the SGAN's consistency term (sgan_learner's cons_weight; second views shifted by up to 2 pixels)")
     p.add_argument('--cons', default='kl', choices=['kl','mse','ce'], help="svhn: that term's measure (ce: FixMatch-style pseudo-labels)")
-    p.add_argument('--strong', action='store_true', help="svhn: colour-strong second views for the consistency term (colour_strong())")
+    p.add_argument('--strong', action='store_true', help="svhn: colour-strong second views for the consistency term (cons_tfm=colour_tfms())")
+    p.add_argument('--baseline-strong', action='store_true', help="svhn: the labels-only learner trains on batches changed by colour_tfms() too")
     p.add_argument('--disc-p', type=float, default=0., help="svhn: dropout after each block of both learners' conv discriminator")
     p.add_argument('--man-weight', type=float, default=0., help="svhn: the SGAN's manifold term (sgan_learner's man_weight)")
     p.add_argument('--man-eps', type=float, default=0.1, help="svhn: that term's step in the generator's input (man_eps)")
@@ -124,6 +120,7 @@ def main():
         print(f"SVHN-like stand-in: {a.n_labeled or a.n_train:,} labels among {a.n_train:,} training digits, {a.n_test:,} {where}, batches of "
               f"{a.bs}+{a.bs}, {a.epochs} epochs, seeds {a.seeds}, shifts {a.shift}, consistency weight {a.cons_weight} ({a.cons}"
               f"{', colour-strong views' if a.strong else ''}), discriminator dropout {a.disc_p}, "
+              f"{'labels only on colour_tfms() batches, ' if a.baseline_strong else ''}"
               f"manifold weight {a.man_weight} (step {a.man_eps})")
         res = {}
         kinds = ([] if a.baseline_only else ['sgan']) + ([] if a.no_baseline else ['supervised'])
@@ -141,6 +138,7 @@ def main():
             gain = res['sgan']['mean']-res['supervised']['mean']
             print(f"gain: {100*gain:+.2f} points (target ≥ +5: {'met' if gain>=0.05 else 'missed'})")
         if 'sgan' in res: print(f"sample grids: {Path(a.out).absolute()}/svhn_seed*/samples/")
+    res['settings'] = {k:(str(v) if isinstance(v, Path) else v) for k,v in vars(a).items()}
     if a.json: Path(a.json).write_text(json.dumps(res, indent=1))
 
 if __name__=='__main__': main()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastai.vision.all import *
 
 # %% auto #0
-__all__ = ['RandomShift', 'digit_tfms']
+__all__ = ['RandomShift', 'digit_tfms', 'colour_tfms']
 
 # %% ../nbs/03_augment.ipynb #db7be142
 class RandomShift(RandTransform):
@@ -38,3 +38,14 @@ def digit_tfms(
     aff = aug_transforms(do_flip=False, max_rotate=max_rotate, min_zoom=1-zoom, max_zoom=1+zoom, max_lighting=0.,
                          max_warp=0., p_affine=1., pad_mode='zeros') if max_rotate or zoom else []
     return L(aff) + L(RandomShift(shift) if shift else None)
+
+# %% ../nbs/03_augment.ipynb #53ebc2ec
+def colour_tfms(
+    max_lighting:float=0.4, # brightness and contrast change up to this much (`aug_transforms`), and saturation
+    shift:int=2, # random shifts of up to `shift` pixels (`RandomShift`); 0 for none
+    erase:bool=True, # erase one random patch of each image (`RandomErasing`)
+)->L:
+    "Strong transforms for second views of colour images: brightness, contrast, saturation, a shift and an erased patch"
+    light = aug_transforms(do_flip=False, max_rotate=0., max_zoom=1., max_warp=0., max_lighting=max_lighting, p_lighting=1.) if max_lighting else []
+    return (L(light) + L(Saturation(max_lighting=max_lighting, p=1.) if max_lighting else None)
+            + L(RandomShift(shift) if shift else None) + L(RandomErasing(p=1., max_count=1) if erase else None))

@@ -129,5 +129,26 @@ def test_gpu_check_cpu_parts(tmp_path):
     assert re.search(r'host syncs a training batch +0 at most', table), table
     for row in ('calibration: plain Learner 0, with one planted .item() 1',
                 'MNIST MLP, fastai/plain', "fastai's own cost a batch (cpu)", 'conv models fp32, real images/s',
-                'conv models bf16, real images/s', 'MNIST-100 seconds to 97%', 'MNIST-100 final'):
+                "conv models precision='auto', real images/s", "conv models, speed-up of 'auto' over fp32", 'MNIST-100 seconds to 97%',
+                'MNIST-100 final'):
         assert row in table, (row, table)
+
+def test_colour_curve(tmp_path):
+    "`bench/colour_curve.py`: the gain is over the better baseline; a split run or a file without both learners is refused"
+    spec = importlib.util.spec_from_file_location('colour_curve', BENCH/'colour_curve.py')
+    cc = importlib.util.module_from_spec(spec); spec.loader.exec_module(cc)
+    runs = lambda *a: dict(runs=[dict(accuracy=x, precision='bf16') for x in a])
+    def write(name, n, split=False, strong=False, **kinds):
+        (tmp_path/name).write_text(json.dumps({**kinds, 'settings': dict(n_labeled=n, epochs=12, split=split, baseline_strong=strong)}))
+        return tmp_path/name
+    f250 = write('a.json', 250, sgan=runs(0.80, 0.82), supervised=runs(0.70, 0.70))
+    f1000 = write('b.json', 1000, sgan=runs(0.95, 0.95), supervised=runs(0.88, 0.90))
+    s1000 = write('c.json', 1000, strong=True, supervised=runs(0.92, 0.92))
+    rs = cc.rows([f1000, f250], [s1000])
+    assert [o['labels'] for o in rs]==[250, 1000]
+    t = cc.table(rs).splitlines()
+    assert '**+11.00**' in t[2] and '**+3.00**' in t[3] and '92.00% ± 0.00' in t[3] # 95 against the strong baseline's 92, not 89
+    cc.plot(rs, tmp_path/'g.png')
+    assert (tmp_path/'g.png').stat().st_size>1000
+    for bad in (write('d.json', 250, split=True, sgan=runs(0.8), supervised=runs(0.7)), write('e.json', 250, sgan=runs(0.8))):
+        with pytest.raises(SystemExit): cc.rows([bad])
