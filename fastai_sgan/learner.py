@@ -455,7 +455,7 @@ def _dls_device(dls): return getattr(dls, 'device', None) or default_device()
 
 _bf16_warned = False
 def _warn_slow_bf16(device):
-    "Warn, once a session, that bf16 on `device` is slower than fp32"
+    "Warn, once a process, that bf16 on `device` is slower than fp32"
     global _bf16_warned
     if _bf16_warned or bf16_is_fast(device): return
     _bf16_warned = True
