@@ -52,10 +52,10 @@ def plot(rs, fname):
     series = [('sgan','SGAN'), ('sup','labels only')] + ([('strong','labels only, colour_tfms batches')] if all(o['strong'] for o in rs) else [])
     for k,lab in series:
         a1.errorbar(n, [np.mean(o[k]) for o in rs], yerr=[np.std(o[k]) for o in rs], marker='o', capsize=3, label=lab)
-    a1.set(xscale='log', xlabel='labels', ylabel='test accuracy (%)'); a1.set_xticks(n, [f'{x:,}' for x in n]); a1.legend(fontsize=8)
+    a1.set(xscale='log', xlabel='labels', ylabel='test accuracy (%)'); a1.set_xticks(n, [f'{x:,}' for x in n]); a1.xaxis.set_minor_locator(plt.NullLocator()); a1.legend(fontsize=8)
     a2.bar([f'{x:,}' for x in n], [np.mean(o['sgan'])-o['base'] for o in rs], color='tab:green')
     a2.axhline(0, color='k', lw=0.8)
-    a2.set(xlabel='labels', ylabel='gain over the better baseline (points)')
+    a2.set(xlabel='labels', ylabel='gain (points)', title='over the better baseline')
     fig.suptitle('SVHN-like stand-in, test set: mean of 2 seeds, error bars one standard deviation', fontsize=10)
     fig.tight_layout()
     fig.savefig(fname, dpi=100)
