@@ -8,5 +8,8 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/main.html.md"""
 __all__ = []
 
 # %% ../nbs/12_main.ipynb #877ec263
+import sys
 from .cli import sgan_train
-if __name__=="__main__": sgan_train()
+if __name__=="__main__":
+    sys.argv[0] = "python -m fastai_sgan" # the name its usage line shows
+    sgan_train()

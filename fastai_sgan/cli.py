@@ -10,6 +10,7 @@ import time, contextlib
 from fastcore.script import call_parse
 from fastai.vision.all import *
 import json, platform, datetime, fastai
+import fastai_sgan
 from .masking import *
 from .tensors import *
 from .data import *
@@ -240,7 +241,7 @@ def sgan_train(
         res['gain'] = acc-sacc
     res.update(date=datetime.datetime.now().isoformat(timespec='seconds'), machine=platform.machine(),
                cpus=os.cpu_count(), gpu=torch.cuda.get_device_name(dls.device) if dls.device.type=='cuda' else None,
-               torch=torch.__version__, fastai=fastai.__version__)
+               torch=torch.__version__, fastai=fastai.__version__, fastai_sgan=fastai_sgan.__version__)
     (out/'results.json').write_text(json.dumps(res, indent=1))
     print(results_table(res))
     print(f"outputs in {out}")
