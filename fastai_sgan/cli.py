@@ -221,7 +221,7 @@ def sgan_train(
     print(f"fastai_sgan: SGAN on {dataset}, {dls.n_labeled} labels, {len(dls.train_ds)} training and "
           f"{len(dls.valid_ds)} test images {shape}, device {dls.device}, precision {learn.precision}"
           + (f" (auto: {'bf16 computed natively' if learn.precision=='bf16' else 'no fast bf16 here'})" if precision=='auto' else ''))
-    print(f"{epochs} epochs ({how}; --epochs N to change)")
+    print(f"{epochs} epoch{'s'[:epochs!=1]} ({how}; --epochs N to change)")
     acc,secs = _fit(learn, epochs, lr, cbs=[CSVLogger(out/'history.csv'), SaveSamples(out/'samples')], frozen=pretrained)
     plot_history(learn, out/'history.png'); plt.close('all')
     learn.export(out/'sgan.pkl')
