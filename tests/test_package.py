@@ -54,8 +54,11 @@ def test_archives_hold_the_package(dist):
         assert {n.split('/')[1]: z.read(n) for n in z.namelist() if n.startswith(f'{PKG}/')}==mods
         eps = z.read(f'{PKG}-{v}.dist-info/entry_points.txt').decode()
     assert 'sgan-train = fastai_sgan.cli:sgan_train' in eps and 'sgan-demo = fastai_sgan.cli:sgan_demo' in eps
-    with tarfile.open(sdist) as t:
-        assert {n.split('/')[-1] for n in t.getnames() if re.fullmatch(rf'{PKG}-{v}/{PKG}/\w+\.py', n)}==set(mods)
+    with tarfile.open(sdist) as t: names = t.getnames()
+    assert {n.split('/')[-1] for n in names if re.fullmatch(rf'{PKG}-{v}/{PKG}/\w+\.py', n)}==set(mods)
+    # nothing else: the tests need the whole clone, so they are not shipped half
+    top = {n.split('/')[1] for n in names if n.count('/')}
+    assert top <= {'LICENSE', 'PKG-INFO', 'README.md', 'pyproject.toml', 'setup.cfg', 'MANIFEST.in', PKG, f'{PKG}.egg-info'}, top
 
 def _changelog_versions()->list:
     return re.findall(r'^## (\d+\.\d+\.\d+)\s*$', (ROOT/'CHANGELOG.md').read_text(), re.M)
