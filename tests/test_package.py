@@ -1,13 +1,17 @@
 """The package as released: the license in the wheel and the sdist, the changelog's version, and the built wheel
 installed alone into a fresh virtual environment and run from a folder outside the clone"""
-import json, os, re, shutil, subprocess, sys, sysconfig, tarfile, venv, zipfile
+import json, os, re, shutil, subprocess, sys, sysconfig, tarfile, tomllib, venv, zipfile
 from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = 'fastai_sgan'
 
-def _version()->str: return re.search(r'__version__\s*=\s*"([^"]+)"', (ROOT/PKG/'__init__.py').read_text()).group(1)
+def _version()->str:
+    from fastai_sgan import __version__ # the clone's (the editable install)
+    return __version__
+
+def _urls()->dict: return tomllib.loads((ROOT/'pyproject.toml').read_text())['project']['urls']
 
 def _tree(dst:Path):
     "Copy the files a commit would hold (git's tracked and unignored files; without git, all but `.venv`/`.git`) to `dst`"
@@ -69,7 +73,7 @@ def test_changelog():
     assert vs and vs[0]==_version() and len(vs)==len(set(vs))
     key = lambda s: tuple(map(int, s.split('.')))
     assert vs==sorted(vs, key=key, reverse=True)
-    repo = re.search(r'Repository = "([^"]+)"', (ROOT/'pyproject.toml').read_text()).group(1)
+    repo = _urls()['Repository']
     install = (ROOT/'README.md').read_text().split('## Install')[1].split('\n## ')[0]
     assert f'({repo}/blob/main/CHANGELOG.md)' in install
 
@@ -100,7 +104,7 @@ def test_site_address():
     "The site nbdev builds is served where pyproject.toml's `Documentation` URL points, from its `Repository`"
     from nbdev.config import get_config
     cfg = get_config(ROOT)
-    urls = dict(re.findall(r'^(\w+) = "([^"]+)"', (ROOT/'pyproject.toml').read_text().split('[project.urls]')[1].split('\n[')[0], re.M))
+    urls = _urls()
     assert urls['Documentation'].rstrip('/')==cfg.doc_host+cfg.doc_baseurl and urls['Repository']==cfg.git_url
 
 def _run(args, cwd, env, timeout=600):
