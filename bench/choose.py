@@ -18,7 +18,7 @@ import argparse, ast, json, math, os, platform, time
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 from fastai.vision.all import set_seed, ClassificationInterpretation
-from fastai_sgan.all import (SemiSupervisedDataLoaders, GaussianNoise, UNLABELED, default_models, digit_tfms, label_subset, load_digits,
+from fastai_sgan.all import (SemiSupervisedDataLoaders, GaussianNoise, UNLABELED, default_models, digit_tfms, colour_tfms, label_subset, load_digits,
                              load_mnist, mlp_discriminator, sgan_learner, supervised_learner)
 
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
@@ -55,13 +55,17 @@ def discriminator(dls, noise=None):
         raise SystemExit("--noise: the default discriminator for these images has no Gaussian noise.")
     return mlp_discriminator(math.prod(shape), dls.c, sizes=sizes, noise_in=noise[0], noise_hidden=noise[1])
 
+TFMS = dict(digit_tfms=digit_tfms, colour_tfms=colour_tfms) # transforms a `--kw` value may be written as
+
 def kw_arg(s):
     "`name=value` → `(name, value)`, the value read as a Python literal when it is one, `digit_tfms(...)` as those transforms"
     if '=' not in s: raise argparse.ArgumentTypeError(f"{s!r}: write name=value, e.g. n_gen=2")
     k,v = s.split('=', 1)
-    if v.startswith('digit_tfms(') and v.endswith(')'): # e.g. cons_tfm=digit_tfms(2,20,0.2): stronger second views
-        try: return k,digit_tfms(*ast.literal_eval(f"({v[11:-1]},)" if v[11:-1].strip() else "()"))
-        except (ValueError, SyntaxError, TypeError) as e: raise argparse.ArgumentTypeError(f"{s!r}: {e}; write e.g. cons_tfm=digit_tfms(2,20,0.2)")
+    for name,f in TFMS.items(): # e.g. cons_tfm=digit_tfms(2,20,0.2): stronger second views
+        if not (v.startswith(f'{name}(') and v.endswith(')')): continue
+        args = v[len(name)+1:-1]
+        try: return k,f(*ast.literal_eval(f"({args},)" if args.strip() else "()"))
+        except (ValueError, SyntaxError, TypeError) as e: raise argparse.ArgumentTypeError(f"{s!r}: {e}; write e.g. cons_tfm={name}()")
     try: v = ast.literal_eval(v)
     except (ValueError, SyntaxError): pass
     return k,v

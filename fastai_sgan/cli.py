@@ -21,7 +21,7 @@ from .learner import *
 from .report import *
 
 # %% auto #0
-__all__ = ['MIN_STEPS', 'sgan_demo', 'EpochLines', 'default_epochs', 'sgan_train', 'results_table']
+__all__ = ['MIN_STEPS', 'sgan_demo', 'cifar10_dls', 'EpochLines', 'default_epochs', 'sgan_train', 'results_table']
 
 # %% ../nbs/11_cli.ipynb #6dc53d3e
 def _describe_dls(dls:SemiSupervisedDataLoaders)->str:
@@ -107,10 +107,21 @@ def _device(name):
     return d
 
 # %% ../nbs/11_cli.ipynb #ab5ae3e4
+def cifar10_dls(
+    path:str|Path=None, # fastai's CIFAR-10 folder (`train/<class>/`, `test/<class>/`); default `untar_data(URLs.CIFAR)`
+    n_labeled:int=4000, # labeled training photos, balanced
+    **kwargs # passed to `from_folder` (`seed`, `bs`, `device`, ...)
+)->SemiSupervisedDataLoaders:
+    "What `sgan-train --dataset cifar10` trains on: fastai's CIFAR-10 with `n_labeled` labels, flipped and shifted training batches"
+    path = Path(ifnone(path, untar_data(URLs.CIFAR)))
+    if not ((path/'train').is_dir() and (path/'test').is_dir()): raise ValueError(f"{path} has no train/ and test/ folders: give fastai's CIFAR-10 folder.")
+    return SemiSupervisedDataLoaders.from_folder(path, valid='test', n_labeled=n_labeled, batch_tfms=[Flip(), RandomShift(2)], **kwargs)
+
 def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size, aug=None, valid_pct=None):
     "The `SemiSupervisedDataLoaders` the command line asks for (a `ValueError` if it cannot be built)"
     aug = {k:v for k,v in (aug or {}).items() if v is not None}
     if aug and dataset!='mnist': raise ValueError("--shift, --max-rotate and --zoom apply to --dataset mnist only.")
+    if size and dataset!='folder': raise ValueError("--size applies to --dataset folder only.")
     if valid_pct is not None and dataset!='folder': raise ValueError("--valid-pct applies to --dataset folder only.")
     kw = dict(seed=seed, device=device)
     if n_labeled is not None: kw['n_labeled'] = n_labeled
@@ -118,12 +129,10 @@ def _sgan_dls(dataset, data, n_labeled, bs, seed, device, size, aug=None, valid_
     tfms = dict(item_tfms=Resize(size), in_memory=True) if size else {} # resized once, when read
     if dataset=='digits':
         if data is not None: raise ValueError("--dataset digits is bundled with scikit-learn: drop --data.")
-        if size: raise ValueError("--size applies to --dataset folder only.")
         return SemiSupervisedDataLoaders.from_digits(**kw)
-    if dataset=='mnist':
-        if size: raise ValueError("--size applies to --dataset folder only.")
-        if data is not None and not Path(data).exists(): raise ValueError(f"--data {data} does not exist.")
-        return SemiSupervisedDataLoaders.from_mnist(data, **aug, **kw)
+    if dataset in ('mnist','cifar10') and data is not None and not Path(data).exists(): raise ValueError(f"--data {data} does not exist.")
+    if dataset=='mnist': return SemiSupervisedDataLoaders.from_mnist(data, **aug, **kw)
+    if dataset=='cifar10': return cifar10_dls(data, **kw)
     if data is None: raise ValueError("--dataset folder needs --data PATH: a folder with train/ and valid/, or a CSV file.")
     path = Path(data)
     if not path.exists(): raise ValueError(f"--data {data} does not exist.")
@@ -176,9 +185,9 @@ def default_epochs(
 # %% ../nbs/11_cli.ipynb #5069c25b
 @call_parse
 def sgan_train(
-    dataset:str='digits', # `digits` (bundled with scikit-learn), `mnist` or `folder`
-    data:str=None, # mnist: IDX files or training/testing folders (default: download); folder: a folder or a CSV file
-    n_labeled:int=None, # labeled training items, split evenly by class (default: 50 digits, 100 MNIST, every label of a folder)
+    dataset:str='digits', # `digits` (bundled with scikit-learn), `mnist`, `cifar10` or `folder`
+    data:str=None, # mnist: IDX files or training/testing folders; cifar10: train/test folders (default for both: `untar_data`); folder: a folder or a CSV file
+    n_labeled:int=None, # labeled training items, split evenly by class (default: 50 digits, 100 MNIST, 4,000 CIFAR-10, every label of a folder)
     epochs:int=None, # epochs of `fit_one_cycle` (default: 60 digits, else `default_epochs`: 10, or more for at least 300 batches)
     lr:float=None, # maximum learning rate (default: `sgan_learner`'s `default_lr`, `supervised_learner`'s 3e-3)
     bs:int=None, # unlabeled items per training batch (default: 32 for digits and MNIST, 64 otherwise)
@@ -198,7 +207,7 @@ def sgan_train(
 ):
     "Train a semi-supervised GAN and the supervised-only baseline; print and save the results"
     try:
-        if dataset not in ('digits','mnist','folder'): raise ValueError(f"unknown dataset {dataset!r}: use digits, mnist or folder.")
+        if dataset not in ('digits','mnist','cifar10','folder'): raise ValueError(f"unknown dataset {dataset!r}: use digits, mnist, cifar10 or folder.")
         if fake not in ('implicit','explicit'): raise ValueError(f"--fake {fake!r}: use implicit or explicit.")
         if precision not in ('auto','fp32','bf16','fp16'): raise ValueError(f"--precision {precision!r}: use auto, fp32, bf16 or fp16.")
         if epochs is not None and epochs<1: raise ValueError(f"--epochs {epochs}: train at least one epoch.")

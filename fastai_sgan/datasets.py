@@ -14,7 +14,7 @@ from .masking import *
 from .tensors import *
 from .data import *
 from .augment import *
-from .tensors import _check_images, _check_targets, _img_cls
+from .tensors import _check_images, _check_targets, _img_cls, _first_image
 
 # %% auto #0
 __all__ = ['is_mnist_idx', 'load_mnist', 'load_digits']
@@ -133,10 +133,12 @@ def from_folder(cls:SemiSupervisedDataLoaders,
     else: splits = [L(i for i,t in enumerate(is_trn) if t), L(i for i,t in enumerate(is_trn) if not t)]
     if not splits[1]: raise ValueError(f"No images found in {path/valid}." if not valid_pct else
                                        f"valid_pct={valid_pct} keeps no labeled image for validation: raise it, or label more images.")
-    img_cls = ifnone(img_cls, _img_cls(files[0]))
-    if _use_memory(in_memory, item_tfms, max_memory, files[0], len(files), img_cls):
+    fn0 = _first_image(files) # the files are checked as they are read; one `UnreadableImagesError` names every bad one
+    img_cls = ifnone(img_cls, _img_cls(fn0))
+    if _use_memory(in_memory, item_tfms, max_memory, fn0, len(files), img_cls):
         trn,val = [files[s] for s in splits]
         return _from_image_files(cls, trn, trn.map(get_y), val, val.map(get_y), img_cls, item_tfms, batch_tfms, path=path, **kwargs)
+    check_readable(files) # read in every batch: checked once now, not when training meets them
     dblock = DataBlock(blocks=(ImageBlock(img_cls), MaskedCategoryBlock),
                        get_y=get_y, splitter=lambda o: splits, item_tfms=item_tfms, batch_tfms=batch_tfms)
     return cls.from_dblock(dblock, files, path=path, **kwargs)
@@ -185,12 +187,14 @@ def from_df(cls:SemiSupervisedDataLoaders,
         valid_idx = np.random.default_rng(split_seed).permutation(lab_rows)[:int(valid_pct*len(lab_rows))]
     pref = (Path(path)/folder if folder else Path(path))
     reader = ColReader(fn_col, pref=f'{pref}{os.path.sep}', suff=suff)
-    img_cls = ifnone(img_cls, _img_cls(reader(df.iloc[0])))
-    if _use_memory(in_memory, item_tfms, max_memory, reader(df.iloc[0]), len(df), img_cls):
+    fns,labels = L(reader(df.iloc[i]) for i in range(len(df))),col(label_col).values
+    fn0 = _first_image(fns) # the files are checked as they are read; one `UnreadableImagesError` names every bad one
+    img_cls = ifnone(img_cls, _img_cls(fn0))
+    if _use_memory(in_memory, item_tfms, max_memory, fn0, len(df), img_cls):
         trn,val = IndexSplitter(valid_idx)(df)
-        fns,labels = L(reader(df.iloc[i]) for i in range(len(df))),col(label_col).values
         return _from_image_files(cls, fns[trn], [labels[i] for i in trn], fns[val], [labels[i] for i in val], img_cls,
                                  item_tfms, batch_tfms, path=path, **kwargs)
+    check_readable(fns) # read in every batch: checked once now, not when training meets them
     dblock = DataBlock(blocks=(ImageBlock(img_cls), MaskedCategoryBlock),
                        get_x=reader, get_y=ColReader(label_col), splitter=IndexSplitter(valid_idx),
                        item_tfms=item_tfms, batch_tfms=batch_tfms)

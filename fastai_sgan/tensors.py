@@ -10,7 +10,7 @@ from fastai.vision.all import *
 from .masking import *
 
 # %% auto #0
-__all__ = ['TensorImageDataset', 'TensorDL', 'ImageSizeError', 'read_images']
+__all__ = ['TensorImageDataset', 'TensorDL', 'UnreadableImagesError', 'check_readable', 'ImageSizeError', 'read_images']
 
 # %% ../nbs/01_tensors.ipynb #b34fb644
 class TensorImageDataset:
@@ -129,11 +129,57 @@ def _apply_read_tfms(im, tfms):
     return res
 
 # %% ../nbs/01_tensors.ipynb #1c645f14
+_READ_ERRORS = (OSError, SyntaxError, ValueError, Image.DecompressionBombError) # what PIL raises for a bad file
+
+def _why_unreadable(e:Exception, fn)->str:
+    "The reason PIL gave for not reading `fn`, without the file name it may repeat"
+    if isinstance(e, Image.UnidentifiedImageError): return "not an image file PIL can identify"
+    msg = str(e).replace(f"'{fn}'", '').replace(str(fn), '').strip(' :')
+    if 'truncated' in msg.lower(): return f"cut off before its end ({msg})"
+    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
+
+class UnreadableImagesError(ValueError):
+    "Image files that cannot be read: `files`, and the reason for each in `reasons`"
+    def __init__(self, files:list, reasons:list, n_shown:int=20):
+        store_attr('files,reasons')
+        lines = [f"  {f}: {r}" for f,r in zip(files[:n_shown], reasons)]
+        if len(files)>n_shown: lines.append(f"  ... and {len(files)-n_shown} more (all of them in this error's `files`)")
+        super().__init__(f"{len(files)} image file{'s'[:len(files)!=1]} cannot be read:\n" + '\n'.join(lines) +
+                         "\nDelete or replace them and try again: fastai's `verify_images(get_image_files(path))` "
+                         "lists the files of a folder that cannot be opened.")
+
+def _image_problem(fn)->str|None:
+    "Why the image file `fn` cannot be read (decoding it at a small size, as fastai's `verify_image`), or `None` if it can"
+    try:
+        with Image.open(fn) as im: im.draft(im.mode, (32,32)); im.load()
+    except _READ_ERRORS as e: return _why_unreadable(e, fn)
+
+def check_readable(
+    files:list, # image files
+    n_workers:int=None, # processes checking them; default `defaults.cpus` for 2,000 files or more (not on Windows), else 0
+):
+    "Raise one `UnreadableImagesError` naming every file of `files` that cannot be read as an image"
+    files = L(files)
+    if n_workers is None: n_workers = defaults.cpus if len(files)>=2000 and sys.platform!='win32' else 0
+    why = parallel(_image_problem, files, n_workers=n_workers, chunksize=max(1, len(files)//(4*max(n_workers,1))))
+    bad = [(f,w) for f,w in zip(files,why) if w is not None]
+    if bad: raise UnreadableImagesError(*map(list, zip(*bad)))
+
+def _first_image(files:list):
+    "The first file of `files` that can be read as an image (an `UnreadableImagesError` naming them all if none can)"
+    for fn in files:
+        if _image_problem(fn) is None: return fn
+    check_readable(files)
+
 def _img_cls(fn):
     "`PILImageBW` for a grey image file, else `PILImage`"
     with Image.open(fn) as im: return PILImageBW if im.mode in ('1','L','LA','I','I;16','F') else PILImage
 
-def _read_image(fn, img_cls, tfms=None): return np.asarray(_apply_read_tfms(img_cls.create(fn), tfms))
+def _read_image(fn, img_cls, tfms=None):
+    "The image file `fn` as an array, or, if it cannot be read, why (a `str`)"
+    try: im = img_cls.create(fn)
+    except _READ_ERRORS as e: return _why_unreadable(e, fn)
+    return np.asarray(_apply_read_tfms(im, tfms))
 
 # %% ../nbs/01_tensors.ipynb #a56c5fa8
 class ImageSizeError(ValueError):
@@ -147,13 +193,15 @@ def read_images(
     item_tfms:list=None, # item transforms run once on each image as read (e.g. `Resize`), as on a validation image
     n_workers:int=None, # processes reading them; default `defaults.cpus` for 2,000 files or more (not on Windows), else 0 (this process)
 )->Tensor:
-    "The image files `files` as one uint8 tensor `[N,C,H,W]`"
+    "The image files `files` as one uint8 tensor `[N,C,H,W]`; one `UnreadableImagesError` names every file that cannot be read"
     files = L(files)
     if not files: raise ValueError("No image files to read.")
     if n_workers is None: n_workers = defaults.cpus if len(files)>=2000 and sys.platform!='win32' else 0 # no spawn surprises
     tfms = Pipeline(item_tfms, split_idx=1) if item_tfms else None
     arrs = parallel(_read_image, files, img_cls=img_cls, tfms=tfms, n_workers=n_workers,
                     chunksize=max(1, len(files)//(4*max(n_workers,1))))
+    bad = [(f,a) for f,a in zip(files,arrs) if isinstance(a, str)]
+    if bad: raise UnreadableImagesError(*map(list, zip(*bad)))
     bad = first(i for i,a in enumerate(arrs) if a.shape!=arrs[0].shape)
     if bad is not None:
         size = lambda a: f"{a.shape[1]}×{a.shape[0]}"

@@ -97,6 +97,29 @@ def test_train_folder_photos(tmp_path):
     res = json.loads((out/'results.json').read_text())
     assert res['classes']==['cat','dog'] and res['n_test']==2 and res['n_labeled']==6 and res['image_shape']==[3,16,16]
 
+def test_train_folder_unreadable(tmp_path):
+    "A file that is not an image and a JPEG cut off halfway: one error naming both, for a folder (with and without --size) and a CSV"
+    import numpy as np
+    rng = np.random.default_rng(0)
+    root = tmp_path/'photos'
+    for split,n in (('train',6), ('valid',2)):
+        for c in ('cat','dog'):
+            (root/split/c).mkdir(parents=True)
+            for i in range(n): Image.fromarray(rng.integers(0, 256, (16,16,3), dtype=np.uint8)).save(root/split/c/f'{i}.jpg')
+    (root/'train'/'cat'/'readme.jpg').write_text('not a photo')
+    jpeg = (root/'train'/'dog'/'0.jpg').read_bytes()
+    (root/'valid'/'dog'/'cut.jpg').write_bytes(jpeg[:len(jpeg)//2])
+    files = sorted(root.rglob('*.jpg'))
+    pd.DataFrame(dict(fname=[str(f.relative_to(root)) for f in files], label=[f.parent.name for f in files],
+                      is_valid=[f.parts[-3]=='valid' for f in files])).to_csv(root/'labels.csv', index=False)
+    out = tmp_path/'out'
+    for extra in ([], ['--size', '16'], ['--data', str(root/'labels.csv')]):
+        args = ['--dataset', 'folder', *(extra if '--data' in extra else ['--data', str(root), *extra]), '--epochs', '1', '--out', str(out)]
+        r = run(*args)
+        assert r.returncode==2 and 'Traceback' not in r.stderr, r.stderr
+        assert '2 image files cannot be read' in r.stderr and 'readme.jpg: not an image' in r.stderr and 'cut.jpg: cut off' in r.stderr, r.stderr
+        assert 'verify_images' in r.stderr and not out.exists(), r.stderr
+
 @pytest.mark.parametrize('args,msg', [
     (('--dataset','svhn'), 'unknown dataset'),
     (('--dataset','folder'), 'needs --data'),
