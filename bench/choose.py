@@ -55,17 +55,17 @@ def discriminator(dls, noise=None):
         raise SystemExit("--noise: the default discriminator for these images has no Gaussian noise.")
     return mlp_discriminator(math.prod(shape), dls.c, sizes=sizes, noise_in=noise[0], noise_hidden=noise[1])
 
-TFMS = dict(digit_tfms=digit_tfms, colour_tfms=colour_tfms) # transforms a `--kw` value may be written as
+TFMS = dict(digit_tfms=(digit_tfms, '2,20,0.2'), colour_tfms=(colour_tfms, '0.4,2')) # transforms a `--kw` value may be written as, and an example
 
 def kw_arg(s):
-    "`name=value` → `(name, value)`, the value read as a Python literal when it is one, `digit_tfms(...)` as those transforms"
+    "`name=value` → `(name, value)`, the value read as a Python literal when it is one, `digit_tfms(...)` or `colour_tfms(...)` as those transforms"
     if '=' not in s: raise argparse.ArgumentTypeError(f"{s!r}: write name=value, e.g. n_gen=2")
     k,v = s.split('=', 1)
-    for name,f in TFMS.items(): # e.g. cons_tfm=digit_tfms(2,20,0.2): stronger second views
+    for name,(f,eg) in TFMS.items(): # e.g. cons_tfm=digit_tfms(2,20,0.2): stronger second views
         if not (v.startswith(f'{name}(') and v.endswith(')')): continue
         args = v[len(name)+1:-1]
         try: return k,f(*ast.literal_eval(f"({args},)" if args.strip() else "()"))
-        except (ValueError, SyntaxError, TypeError) as e: raise argparse.ArgumentTypeError(f"{s!r}: {e}; write e.g. cons_tfm={name}()")
+        except (ValueError, SyntaxError, TypeError) as e: raise argparse.ArgumentTypeError(f"{s!r}: {e}; write e.g. cons_tfm={name}({eg})")
     try: v = ast.literal_eval(v)
     except (ValueError, SyntaxError): pass
     return k,v

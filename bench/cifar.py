@@ -5,6 +5,7 @@
     .venv/bin/python bench/cifar.py --split --seeds 0 --kw n_gen=1 --kw ema_decay=0.99   # an option of sgan_learner
     .venv/bin/python bench/cifar.py --split --seeds 0 --disc salimans       # Salimans' discriminator for every learner
     .venv/bin/python bench/cifar.py --time 40                                # seconds a batch of each learner, 40 batches
+    python bench/cifar.py --device cuda --budget 120 --seeds 0 --no-baseline     # as many epochs as fit in 2 minutes (bench/gpu_check.sh)
 
 The data: `untar_data(URLs.CIFAR)`, where `tools/local_data.py` lays out the copy in `../shared` (CIFAR-10 re-encoded as
 JPEG, about quality 75: figures from it are "CIFAR-10 (JPEG copy)"); `FASTAI_HOME` defaults to the clone's
@@ -16,12 +17,14 @@ test set; the labels then come from the other 45,000.
 Three learners, each for `--epochs` of `fit_one_cycle` with its defaults: `sgan_learner(dls)` (`--kw` adds arguments),
 `supervised_learner(dls)` on the same batches (`labels`), and `supervised_learner` on batches also changed by
 `colour_tfms()` (`labels_strong`, the stronger baseline when the SGAN learns from `colour_tfms` views). The accuracy
-reported is the last epoch's on the held-out photos; the gain is over the better baseline.
+reported is the last epoch's on the held-out photos; the gain is over the better baseline. `--budget S` times 20
+batches, then trains the SGAN for as many epochs as fit in S seconds (at least one) and prints each epoch's test
+accuracy against the seconds since the start of training. `--n-unlabeled` keeps part of the unlabeled pool (tiny runs).
 """
 import argparse, json, os, platform, subprocess, sys, time
 from pathlib import Path
 import numpy as np, torch
-from fastai.vision.all import set_seed, untar_data, URLs, Flip, L, Callback, CancelFitException
+from fastai.vision.all import set_seed, untar_data, URLs, Flip, L, Callback, CancelFitException, Recorder
 from fastai_sgan.all import (SemiSupervisedDataLoaders, sgan_learner, supervised_learner, RandomShift, colour_tfms, auto_precision,
                              cpu_has_bf16, conv_discriminator, salimans_discriminator, SaveSamples, plot_history)
 sys.path.insert(0, str(Path(__file__).parent))
@@ -38,12 +41,12 @@ def cifar_path()->Path:
     subprocess.run([sys.executable, str(ROOT/'tools'/'local_data.py')], check=True, stdout=subprocess.DEVNULL)
     return untar_data(URLs.CIFAR)
 
-def cifar_dls(path, n_labeled, seed, split=False, bs=64, strong=False, device='cpu'):
+def cifar_dls(path, n_labeled, seed, split=False, bs=64, strong=False, device='cpu', n_unlabeled=None):
     "CIFAR-10's loaders: `n_labeled` labels; validation on the test photos, or (`split`) on 5,000 training photos"
     tfms = [Flip(), RandomShift(2)] + (list(colour_tfms()) if strong else [])
     kw = dict(valid_pct=0.1) if split else dict(valid='test')
     return SemiSupervisedDataLoaders.from_folder(path, train='train', n_labeled=n_labeled, seed=seed, bs=bs, batch_tfms=tfms,
-                                                 device=device, **kw)
+                                                 device=device, n_unlabeled=n_unlabeled, **kw)
 
 def learner(kind, dls, a, kws, out):
     disc = DISCS[a.disc]
@@ -58,16 +61,35 @@ class StopAfter(Callback):
 
 def run(path, a, kws, seed, kind):
     set_seed(seed)
-    dls = cifar_dls(path, a.n_labeled, seed, a.split, a.bs, strong=kind=='labels_strong', device=a.device)
+    dls = cifar_dls(path, a.n_labeled, seed, a.split, a.bs, strong=kind=='labels_strong', device=a.device, n_unlabeled=a.n_unlabeled)
     out = Path(a.out)/f'{kind}_seed{seed}'
     learn = learner(kind, dls, a, kws, out)
     cbs = [SaveSamples('samples', n=64, nrow=8)] if kind=='sgan' else []
+    epochs = a.epochs
+    if a.budget: # time 20 batches (after 3 to warm up), then as many epochs as fit
+        n = min(20, len(dls.train))
+        with learn.no_bar(), learn.no_logging():
+            learn.fit(1, cbs=StopAfter(3)); t = time.perf_counter(); learn.fit(1, cbs=StopAfter(n))
+        per_batch = (time.perf_counter()-t)/n
+        epochs = max(1, int(a.budget/(per_batch*len(dls.train)*1.1))) # a tenth more for validation
+        print(f"  {per_batch:.3f} s a batch, {len(dls.train)} batches an epoch: {epochs} epochs in {a.budget} s", flush=True)
+        set_seed(seed); learn = learner(kind, dls, a, kws, out) # the timed steps leave no trace
+    cbs.append(EpochTimes())
     start = time.perf_counter()
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(a.epochs, cbs=cbs)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, cbs=cbs)
     secs = time.perf_counter()-start
     accs = [float(v[2]) for v in learn.recorder.values]
     if kind=='sgan': plot_history(learn, out/'history.png')
-    return dict(accuracy=accs[-1], per_epoch=accs, seconds=secs, batches=a.epochs*len(dls.train), precision=learn.precision)
+    return dict(accuracy=accs[-1], per_epoch=accs, seconds=secs, epoch_seconds=cbs[-1].times, epochs=epochs,
+                batches=epochs*len(dls.train), precision=learn.precision)
+
+class EpochTimes(Callback):
+    "Print each epoch's accuracy against the seconds since the start of training"
+    order = Recorder.order+1 # after the Recorder has the epoch's values
+    def before_fit(self): self.start,self.times = time.perf_counter(),[]
+    def after_epoch(self):
+        self.times.append(time.perf_counter()-self.start)
+        print(f"    epoch {self.epoch} secs {self.times[-1]:.1f} test accuracy {100*float(self.recorder.values[-1][2]):.2f}%", flush=True)
 
 def time_batches(path, a, kws, kind):
     "Seconds a training batch of `kind`, over `a.time` batches after 5 warm-up batches"
@@ -101,6 +123,8 @@ def main():
     p.add_argument('--kw', action='append', default=[], metavar='NAME=VALUE', help='more arguments of sgan_learner (repeat)')
     p.add_argument('--kinds', nargs='+', default=['sgan','labels','labels_strong'], choices=['sgan','labels','labels_strong'])
     p.add_argument('--no-baseline', action='store_true', help='the SGAN only')
+    p.add_argument('--budget', type=float, default=0, metavar='S', help='train for as many epochs as fit in S seconds (not --epochs)')
+    p.add_argument('--n-unlabeled', type=int, default=None, help='keep this many photos of the unlabeled pool (default: all)')
     p.add_argument('--time', type=int, default=0, metavar='N', help='only time N training batches of each learner')
     p.add_argument('--device', default='cpu')
     p.add_argument('--precision', default='auto', choices=['auto','fp32','bf16'])

@@ -42,6 +42,11 @@ def summary(d:Path)->list:
         if logs: rows.append((f"MNIST-100 seconds to {100*t:.0f}%", f"{txt} (seed{'s' if len(logs)>1 else ''} {', '.join(str(i) for i in range(len(logs)))}{', side by side' if len(logs)>1 else ''})"))
     for l in logs:
         if m := re.search(r'final epoch: test accuracy ([\d.]+)%.*?\((\S+)s/epoch\)', l): rows.append(('MNIST-100 final', f"{m[1]}% ({m[2]} s an epoch)"))
+    cif = _read(d/'cifar.log')
+    if eps := re.findall(r'epoch (\d+) secs ([\d.]+) test accuracy ([\d.]+)%', cif):
+        plan = re.search(r'([\d.]+) s a batch, (\d+) batches an epoch', cif)
+        rows.append(('CIFAR-10 (JPEG copy) 4,000 labels, test accuracy against seconds',
+                     ', '.join(f"{float(a):.1f}% at {float(s):.0f} s" for _,s,a in eps) + (f" ({plan[1]} s a batch, {plan[2]} batches an epoch)" if plan else '')))
     return rows
 
 if __name__=='__main__':

@@ -156,6 +156,7 @@ class SemiSupervisedDataLoaders(DataLoaders):
         seed:int=0, # random seed of the labeled subset
         balanced:bool=True, # take the same number of labeled items from each class
         include_labeled:bool=True, # put the labeled items in the unlabeled pool too (as Salimans et al.)
+        n_unlabeled:int=None, # keep a random `n_unlabeled` of the pool (seeded by `seed`), for quicker runs; `None`: all of it
         bs:int=64, # unlabeled items per training batch
         bs_labeled:int=None, # labeled items per training batch; default `bs`
         val_bs:int=None, # validation batch size; default `bs+bs_labeled`, at least 512 for in-memory images
@@ -165,7 +166,7 @@ class SemiSupervisedDataLoaders(DataLoaders):
         **kwargs # fastai `DataLoader` arguments (`after_item`, `after_batch`, `num_workers`, ...)
     ):
         "Create from a training and a validation dataset"
-        for n,v in (('bs',bs), ('bs_labeled',bs_labeled), ('val_bs',val_bs)):
+        for n,v in (('bs',bs), ('bs_labeled',bs_labeled), ('val_bs',val_bs), ('n_unlabeled',n_unlabeled)):
             if v is not None and (not isinstance(v, int) or v<=0): raise ValueError(f"{n}={v!r}: it must be a positive integer.")
         if not len(train_ds): raise ValueError("The training set is empty.")
         if not len(valid_ds): raise ValueError("The validation set is empty.")
@@ -175,7 +176,11 @@ class SemiSupervisedDataLoaders(DataLoaders):
             raise ValueError("Some validation items have no label: the validation set must be fully labeled.")
         lab_idxs = label_subset(labels, n_labeled, seed=seed, balanced=balanced, vocab=list(valid_ds.vocab))
         unl_idxs = None if include_labeled else tensor(np.setdiff1d(np.arange(len(labels)), lab_idxs.numpy())).long()
-        n_unl = len(labels) if include_labeled else len(unl_idxs)
+        if n_unlabeled is not None:
+            pool = torch.arange(len(labels)) if unl_idxs is None else unl_idxs
+            if n_unlabeled>len(pool): raise ValueError(f"n_unlabeled={n_unlabeled} is more than the {len(pool)} items of the unlabeled pool.")
+            unl_idxs = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:n_unlabeled]].sort().values
+        n_unl = len(labels) if unl_idxs is None else len(unl_idxs)
         if n_unl<bs: raise ValueError(f"bs={bs} is larger than the unlabeled pool ({n_unl} items): lower bs.")
         bs_labeled = ifnone(bs_labeled, bs)
         if device is None: device = process_device()

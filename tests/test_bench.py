@@ -70,6 +70,9 @@ def test_kw_arg():
     k,tfms = ch.kw_arg('cons_tfm=digit_tfms(3,0,0)') # transforms for the second views
     assert k=='cons_tfm' and [type(t).__name__ for t in tfms]==['RandomShift'] and tfms[0].max_shift==3
     with pytest.raises(Exception, match=r'digit_tfms\(2,20,0.2\)'): ch.kw_arg('cons_tfm=digit_tfms(x)')
+    k,tfms = ch.kw_arg('cons_tfm=colour_tfms()') # strong colour views
+    assert k=='cons_tfm' and 'RandomErasing' in [type(t).__name__ for t in tfms]
+    with pytest.raises(Exception, match=r'colour_tfms\(0.4,2\)'): ch.kw_arg('cons_tfm=colour_tfms(x)')
     texts = ['n_gen=2', 'cons_tfm=digit_tfms(1,0,0)']
     assert ch.kws_json(dict(map(ch.kw_arg, texts)), texts)=={'n_gen':2, 'cons_tfm':'digit_tfms(1,0,0)'}
 
@@ -120,17 +123,18 @@ def test_gpu_check_cpu_parts(tmp_path):
     "`bench/gpu_check.sh` with tiny sizes on the CPU: every part runs, each writes its file, and the table is made"
     import os
     env = {**os.environ, 'GPU_CHECK_DEVICE': 'cpu', 'GPU_CHECK_MNIST': str(MNIST), 'PY': sys.executable, 'OUT': str(tmp_path),
+           'GPU_CHECK_CIFAR': str(MNIST.parent/'cifar10'/'cifar10-jpg.tgz'),
            'OMP_NUM_THREADS': '1'}
     r = subprocess.run(['bash', str(BENCH/'gpu_check.sh')], capture_output=True, text=True, timeout=900, env=env)
     assert r.returncode==0, r.stdout[-3000:]+r.stderr[-3000:]
-    assert {'syncs.txt', 'syncs.json', 'speed_mnist.txt', 'speed_conv.txt', 'long_seed0.log', 'summary.txt'} <= {p.name for p in tmp_path.iterdir()}
+    assert {'syncs.txt', 'syncs.json', 'speed_mnist.txt', 'speed_conv.txt', 'long_seed0.log', 'cifar.log', 'cifar.json', 'summary.txt'} <= {p.name for p in tmp_path.iterdir()}
     table = (tmp_path/'summary.txt').read_text()
     import re
     assert re.search(r'host syncs a training batch +0 at most', table), table
     for row in ('calibration: plain Learner 0, with one planted .item() 1',
                 'MNIST MLP, fastai/plain', "fastai's own cost a batch (cpu)", 'conv models fp32, real images/s',
                 "conv models precision='auto', real images/s", "conv models, speed-up of 'auto' over fp32", 'MNIST-100 seconds to 97%',
-                'MNIST-100 final'):
+                'MNIST-100 final', 'CIFAR-10 (JPEG copy) 4,000 labels, test accuracy against seconds'):
         assert row in table, (row, table)
 
 def test_colour_curve(tmp_path):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare what bench/gpu_check.sh needs on a lent GPU machine (Python 3.12 with torch and torchvision, no network):
 # the wheels of the packages fastai_sgan imports that the machine lacks, at exactly the versions of the tested .venv
-# (listed in .gpu/lock.txt), and the MNIST IDX files, in .gpu/ (ignored by git, carried by the device tool).
+# (listed in .gpu/lock.txt), the MNIST IDX files and the CIFAR-10 archive, in .gpu/ (ignored by git, carried by the device tool).
 # Run here, then: device run `bash bench/gpu_check.sh` with carry ['.gpu'] (see bench/gpu_check.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +23,5 @@ $py -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --imp
   -d .gpu/whl -r .gpu/lock.txt 2>&1 | { grep -v "is ignored" || true; }
 [ "$(ls .gpu/whl | wc -l)" -eq "$(wc -l < .gpu/lock.txt)" ] || { echo "a wheel is missing for .gpu/lock.txt" >&2; ls .gpu/whl >&2; exit 1; }
 cp ../shared/data/mnist/*.gz .gpu/mnist/
+cp ../shared/data/cifar10/cifar10-jpg.tgz .gpu/
 cat .gpu/lock.txt; du -sh .gpu
