@@ -75,7 +75,7 @@ def run_svhn(a, seed, kind):
     out = Path(a.out)/f'svhn_seed{seed}'
     disc = dict(discriminator=conv_discriminator(3, 10, 32, p=a.disc_p)) if a.disc_p else {} # the same for both learners
     if kind=='sgan':
-        learn = sgan_learner(dls, path=out, cons_weight=a.cons_weight, cons=a.cons, cons_tfm=colour_tfms() if a.strong else RandomShift(2),
+        learn = sgan_learner(dls, path=out, cons_weight=a.cons_weight, cons=a.cons, cons_tfm=colour_tfms() if a.strong else None,
                              man_weight=a.man_weight, man_eps=a.man_eps, precision=a.precision, **disc)
         cbs = [SaveSamples('samples', n=64, nrow=8)]
     else: learn,cbs = supervised_learner(dls, path=out, precision=a.precision, **disc),[]

@@ -9,13 +9,14 @@ through each discriminator, its dropout layers as built (`FastDropout`), swapped
 `--reps` runs after one to warm up. Also times the masks alone: `bernoulli_`, which `nn.Dropout` uses on a CPU, against
 `keep_mask`, on one tensor of the size that follows the first block of Salimans' discriminator.
 """
-import argparse, copy, os, platform, time
+import argparse, os, platform, time
 import torch, torch.nn as nn
 from fastai_sgan.all import conv_discriminator, salimans_discriminator, FastDropout, keep_mask
 
-def swap(model, kind):
-    "A copy of `model` with its `FastDropout` layers as they are ('fast'), as torch's `nn.Dropout` ('torch') or gone ('none')"
-    m = copy.deepcopy(model)
+def swap(make, kind):
+    "A new model from `make` (the same weights each time) with its `FastDropout` layers as they are ('fast'), as torch's `nn.Dropout` ('torch') or gone ('none')"
+    torch.manual_seed(0)
+    m = make()
     for name,mod in list(m.named_modules()):
         for cname,child in list(mod.named_children()):
             if isinstance(child, FastDropout) and kind!='fast':
@@ -46,8 +47,7 @@ def main():
     t = torch.empty(a.bs, 96, 16, 16)
     print(f"masks for {t.numel():,} elements: bernoulli_ {best_ms(lambda: torch.empty_like(t).bernoulli_(0.5), a.reps):.1f} ms, "
           f"keep_mask {best_ms(lambda: keep_mask(t, 0.5), a.reps):.1f} ms")
-    torch.manual_seed(0)
-    models = {'conv_discriminator(p=0.5)': conv_discriminator(3, 10, 32, p=0.5), 'salimans_discriminator': salimans_discriminator(3, 10)}
+    models = {'conv_discriminator(p=0.5)': lambda: conv_discriminator(3, 10, 32, p=0.5), 'salimans_discriminator': lambda: salimans_discriminator(3, 10)}
     print(f"{'model':28s} {'format':16s} {'no dropout':>11s} {'nn.Dropout':>11s} {'FastDropout':>12s}")
     for name,model in models.items():
         for fmt,cl,dtype in (('fp32', False, None), ('fp32 CL', True, None), ('bf16 CL', True, torch.bfloat16)):

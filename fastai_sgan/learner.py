@@ -12,7 +12,6 @@ from .data import *
 from .models import *
 from .losses import *
 from .callback import *
-from .augment import colour_tfms
 
 # %% auto #0
 __all__ = ['SGAN_PRESETS', 'default_models', 'sgan_presets', 'default_lr', 'default_n_gen', 'SGANOptimWrapper', 'sgan_adam',
@@ -42,27 +41,27 @@ def _is_conv(disc:nn.Module)->bool:
     return any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
 
 # The defaults of `sgan_learner` (and so of `sgan-train`), by kind of discriminator and images; how each was chosen is
-# told in the text around `default_lr`, `default_n_gen` and the consistency term. `cons_tfm` is a function making
-# the second views' transforms (`None`: `RandomShift(2)`), called for each learner
-_NO_CONS = dict(cons_weight=0., cons='kl', cons_tfm=None)
+# told in the text around `default_lr` and `default_n_gen`
 SGAN_PRESETS = {
-    'mlp 28×28':   dict(lr=1e-2, n_gen=2, fm_p=2, gen_lr_mult=1., wn_init=False, **_NO_CONS), # an MLP on grey 28×28 images (MNIST)
-    'mlp small':   dict(lr=1e-2, n_gen=1, fm_p=2, gen_lr_mult=1., wn_init=False, **_NO_CONS), # an MLP on other grey images up to 28×28 pixels (digits)
-    'mlp':         dict(lr=3e-3, n_gen=1, fm_p=2, gen_lr_mult=1., wn_init=False, **_NO_CONS), # an MLP on any other images
-    'conv':        dict(lr=3e-3, n_gen=2, fm_p=1, gen_lr_mult=3., wn_init=True, **_NO_CONS), # a discriminator with convolutions on grey images (Salimans' SVHN/CIFAR: L1 feature matching)
-    'conv colour': dict(lr=3e-3, n_gen=2, fm_p=1, gen_lr_mult=3., wn_init=True, # the same on colour photos, with pseudo-labels on strong copies
-                        cons_weight=1., cons='ce', cons_tfm=colour_tfms),
+    'mlp 28×28': dict(lr=1e-2, n_gen=2, fm_p=2, gen_lr_mult=1., wn_init=False), # an MLP on grey 28×28 images (MNIST)
+    'mlp small': dict(lr=1e-2, n_gen=1, fm_p=2, gen_lr_mult=1., wn_init=False), # an MLP on other grey images up to 28×28 pixels (digits)
+    'mlp':       dict(lr=3e-3, n_gen=1, fm_p=2, gen_lr_mult=1., wn_init=False), # an MLP on any other images
+    'conv':      dict(lr=3e-3, n_gen=2, fm_p=1, gen_lr_mult=3., wn_init=True), # a discriminator with convolutions (Salimans' SVHN/CIFAR: L1 feature matching)
 }
+
+def _is_conv(disc:nn.Module)->bool:
+    "Whether `disc` has convolutions"
+    return any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
 
 def sgan_presets(
     shape:tuple, # shape of one image `(C,H,W)`
     disc:nn.Module=None, # the discriminator; `None`: the one `default_models` makes
 )->dict:
-    "The row of `SGAN_PRESETS` for images of `shape` and the discriminator `disc`: `lr`, `n_gen`, `fm_p`, `gen_lr_mult`, `wn_init` and the consistency term's `cons_weight`, `cons`, `cons_tfm`"
+    "The row of `SGAN_PRESETS` for images of `shape` and the discriminator `disc`: `lr`, `n_gen`, `fm_p`, `gen_lr_mult`, `wn_init`"
     c,h,w = shape
     small_grey = c==1 and h*w<=28*28
     conv = not small_grey if disc is None else _is_conv(disc) # what `default_models` picks, or `disc`
-    kind = ('conv colour' if c==3 else 'conv') if conv else 'mlp 28×28' if small_grey and (h,w)==(28,28) else 'mlp small' if small_grey else 'mlp'
+    kind = 'conv' if conv else 'mlp 28×28' if small_grey and (h,w)==(28,28) else 'mlp small' if small_grey else 'mlp'
     return dict(SGAN_PRESETS[kind])
 
 def default_lr(
@@ -331,11 +330,11 @@ def sgan_learner(
     fm_p:int=None, # feature matching with mean squared (2) or absolute (1) difference; `None`: `sgan_presets` (1 for conv discriminators, else 2)
     smooth:float=0., # one-sided label smoothing
     unl_weight:float=1., # weight of the real-vs-fake loss in the discriminator's loss
-    cons_weight:float=None, # weight of a consistency term on the unlabeled images (`consistency`); 0: none; `None`: `sgan_presets` (1 for conv discriminators on colour images, else 0)
-    cons:str=None, # its measure: 'kl', 'mse' or 'ce' (confident pseudo-labels); `None`: `sgan_presets` ('ce' on colour images, else 'kl')
+    cons_weight:float=0., # weight of a consistency term on the unlabeled images (`consistency`); 0: none
+    cons:str='kl', # its measure: 'kl', 'mse' or 'ce' (confident pseudo-labels)
     cons_thresh:float=0.95, # with `cons='ce'`: the confidence a first view needs to be a target
     cons_warmup:float=0., # its weight ramps up over this fraction of training
-    cons_tfm=None, # transform(s) making the second view of each unlabeled image; `None`: `sgan_presets` (`colour_tfms()` on colour images), else `RandomShift(2)`
+    cons_tfm=None, # transform(s) making the second view of each unlabeled image; `None`: `RandomShift(2)`
     man_weight:float=0., # weight of a manifold term: smoothness of the classes along the generator (`manifold_smoothness`); 0: none
     man_eps:float=0.1, # its step in the generator's input
     man_warmup:float=0., # its weight ramps up over this fraction of training
@@ -363,8 +362,6 @@ def sgan_learner(
     pre = sgan_presets(shape, discriminator)
     lr,n_gen,fm_p,gen_lr_mult = ifnone(lr, pre['lr']),ifnone(n_gen, pre['n_gen']),ifnone(fm_p, pre['fm_p']),ifnone(gen_lr_mult, pre['gen_lr_mult'])
     if ifnone(wn_init, pre['wn_init']): _init_from_data(dls, discriminator, generator)
-    cons_weight,cons = ifnone(cons_weight, pre['cons_weight']),ifnone(cons, pre['cons'])
-    if cons_tfm is None and pre['cons_tfm'] is not None: cons_tfm = pre['cons_tfm']()
     loss = ifnone(loss_func, SGANLoss(dls.c, unl_weight=unl_weight, smooth=smooth, gen_loss=gen_loss, fm_p=fm_p,
                                       cons_weight=cons_weight, cons=cons, cons_thresh=cons_thresh, cons_warmup=cons_warmup,
                                       man_weight=man_weight, man_eps=man_eps, man_warmup=man_warmup))
