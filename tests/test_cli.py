@@ -164,7 +164,7 @@ def test_train_mnist_augmentation(mnist_folder, tmp_path, args, aug):
 def test_train_bad_args_subprocess(tmp_path):
     out = tmp_path/'bad'
     r = run('--dataset', 'svhn', '--out', str(out))
-    assert r.returncode==2 and r.stderr.strip()=="error: unknown dataset 'svhn': use digits, mnist or folder." and not out.exists()
+    assert r.returncode==2 and r.stderr.strip()=="error: unknown dataset 'svhn': use digits, mnist, cifar10 or folder." and not out.exists()
 
 def test_help():
     "The console script's help (`python -m fastai_sgan` runs in `test_train_bad_args_subprocess`)"
