@@ -5,7 +5,7 @@
     .venv/bin/python bench/accuracy.py mnist --no-baseline --kw man_weight=1e-4   # an option of sgan_learner
     .venv/bin/python bench/accuracy.py mnist --no-baseline --kw cons_weight=1 --kw cons=ce   # pseudo-labels
 
-`--precision` is `auto` by default: bf16 autocast where the device computes in bf16 (`auto_precision`), else fp32.
+`--precision` is `auto` by default: the fastest precision and memory format (measured on a CPU: `SGANLearner.to_precision`).
 `--kw NAME=VALUE` passes more arguments to `sgan_learner` (choose them with `bench/choose.py` first); a value is read
 as a Python literal, or as transforms when written `digit_tfms(SHIFT,ROTATE,ZOOM)` (e.g. `--kw "cons_tfm=digit_tfms(2,20,0.2)"`).
 
@@ -41,7 +41,7 @@ def main():
     p.add_argument('--seeds', type=int, default=None, help='default: 3 for digits, 2 for mnist')
     p.add_argument('--epochs', type=int, default=None, help='default: 60 for digits, 10 for mnist')
     p.add_argument('--device', default='cpu')
-    p.add_argument('--precision', default='auto', choices=['auto','fp32','bf16'], help="both learners' precision (auto: bf16 where the device computes in bf16)")
+    p.add_argument('--precision', default='auto', choices=['auto','fp32','bf16'], help="both learners' precision (auto: the fastest, measured on a CPU)")
     p.add_argument('--no-baseline', action='store_true')
     p.add_argument('--baseline-only', action='store_true')
     p.add_argument('--json', default=None, help='also write the results to this file')
@@ -53,7 +53,7 @@ def main():
     epochs = a.epochs or (60 if a.task=='digits' else 10)
     print(f"{a.task}: {epochs} epochs of fit_one_cycle, seeds {list(seeds)}, device {a.device}, "
           f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}, bf16 instructions: {cpu_has_bf16()}, precision {a.precision}"
-          + (f" ({auto_precision(a.device)})" if a.precision=='auto' else '') + (f"; sgan_learner: {' '.join(a.kw)}" if a.kw else ''))
+          + (f" ({'measured: SGANLearner.to_precision' if a.device=='cpu' else auto_precision(a.device)})" if a.precision=='auto' else '') + (f"; sgan_learner: {' '.join(a.kw)}" if a.kw else ''))
     res = {}
     for kind in ([] if a.baseline_only else ['sgan']) + ([] if a.no_baseline else ['supervised']):
         accs,secs = [],[]

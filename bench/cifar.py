@@ -5,6 +5,7 @@
     .venv/bin/python bench/cifar.py --split --seeds 0 --kw n_gen=1 --kw ema_decay=0.99   # an option of sgan_learner
     .venv/bin/python bench/cifar.py --split --seeds 0 --disc salimans       # Salimans' discriminator for every learner
     .venv/bin/python bench/cifar.py --time 40                                # seconds a batch of each learner, 40 batches
+    .venv/bin/python bench/cifar.py --time 40 --precision fp32 --channels-last off   # the same, fp32 in the channels-first format
     python bench/cifar.py --device cuda --budget 120 --seeds 0 --no-baseline     # as many epochs as fit in 2 minutes (bench/gpu_check.sh)
 
 The data: `untar_data(URLs.CIFAR)`, where `tools/local_data.py` lays out the copy in `../shared` (CIFAR-10 re-encoded as
@@ -50,8 +51,9 @@ def cifar_dls(path, n_labeled, seed, split=False, bs=64, strong=False, device='c
 
 def learner(kind, dls, a, kws, out):
     disc = DISCS[a.disc]
-    kw = dict(precision=a.precision, path=out) | ({} if disc is None else dict(discriminator=disc()))
-    return sgan_learner(dls, **kw, **kws) if kind=='sgan' else supervised_learner(dls, **kw)
+    kw = dict(precision=a.precision if a.channels_last=='auto' else 'fp32', path=out) | ({} if disc is None else dict(discriminator=disc()))
+    learn = sgan_learner(dls, **kw, **kws) if kind=='sgan' else supervised_learner(dls, **kw)
+    return learn if a.channels_last=='auto' else learn.to_precision(a.precision, channels_last=a.channels_last=='on')
 
 class StopAfter(Callback):
     "Stop the fit after `n` training batches"
@@ -74,6 +76,7 @@ def run(path, a, kws, seed, kind):
         epochs = max(1, int(a.budget/(per_batch*len(dls.train)*1.1))) # a tenth more for validation
         print(f"  {per_batch:.3f} s a batch, {len(dls.train)} batches an epoch: {epochs} epochs in {a.budget} s", flush=True)
         set_seed(seed); learn = learner(kind, dls, a, kws, out) # the timed steps leave no trace
+    print(f"  {kind}: precision {learn.precision}{' channels-last' if hasattr(learn, 'channels_last') else ''}", flush=True)
     cbs.append(EpochTimes())
     start = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, cbs=cbs)
@@ -81,7 +84,7 @@ def run(path, a, kws, seed, kind):
     accs = [float(v[2]) for v in learn.recorder.values]
     if kind=='sgan': plot_history(learn, out/'history.png')
     return dict(accuracy=accs[-1], per_epoch=accs, seconds=secs, epoch_seconds=cbs[-1].times, epochs=epochs,
-                batches=epochs*len(dls.train), precision=learn.precision)
+                batches=epochs*len(dls.train), precision=learn.precision, channels_last=hasattr(learn, 'channels_last'))
 
 class EpochTimes(Callback):
     "Print each epoch's accuracy against the seconds since the start of training"
@@ -96,11 +99,12 @@ def time_batches(path, a, kws, kind):
     set_seed(0)
     dls = cifar_dls(path, a.n_labeled, 0, True, a.bs, strong=kind=='labels_strong', device=a.device)
     learn = learner(kind, dls, a, kws, Path(a.out)/'time')
+    print(f"  {kind}: precision {learn.precision}{' channels-last' if hasattr(learn, 'channels_last') else ''}", flush=True)
     with learn.no_bar(), learn.no_logging():
         learn.fit(1, cbs=StopAfter(5))
         start = time.perf_counter()
         learn.fit(1, cbs=StopAfter(a.time))
-    return (time.perf_counter()-start)/a.time
+    return dict(seconds_a_batch=(time.perf_counter()-start)/a.time, precision=learn.precision, channels_last=hasattr(learn, 'channels_last'))
 
 def cpu_name():
     try: return next(l.split(':',1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
@@ -128,13 +132,14 @@ def main():
     p.add_argument('--time', type=int, default=0, metavar='N', help='only time N training batches of each learner')
     p.add_argument('--device', default='cpu')
     p.add_argument('--precision', default='auto', choices=['auto','fp32','bf16'])
+    p.add_argument('--channels-last', default='auto', choices=['auto','on','off'], help="the memory format (auto: the faster, measured on a CPU)")
     p.add_argument('--out', default='bench/out/cifar')
     p.add_argument('--json', default=None, help='also write the results to this file')
     a = p.parse_args()
     kws = parse_kws(p, a.kw)
     kinds = ['sgan'] if a.no_baseline else a.kinds
     print(f"{cpu_name()} ({', '.join(cpu_flags())}), {os.cpu_count()} CPUs, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-          f"device {a.device}, precision {a.precision}" + (f" ({auto_precision(a.device)})" if a.precision=='auto' else ''))
+          f"device {a.device}, precision {a.precision}" + (" (each learner's is measured: SGANLearner.to_precision)" if a.precision in ('auto','fp32') and a.device=='cpu' else ''))
     path = cifar_path()
     where = '5,000 held-out training photos (split)' if a.split else 'the 10,000 test photos'
     print(f"CIFAR-10 (JPEG copy): {a.n_labeled:,} labels, batches of {a.bs}+{a.bs}, {a.epochs} epochs, seeds {a.seeds}, on {where}; "
@@ -143,7 +148,7 @@ def main():
                cpu=cpu_name(), cpu_flags=cpu_flags())
     if a.time:
         for kind in kinds:
-            res[kind] = dict(seconds_a_batch=time_batches(path, a, kws, kind))
+            res[kind] = time_batches(path, a, kws, kind)
             print(f"  {kind:13s} {res[kind]['seconds_a_batch']:.3f} s a batch", flush=True)
     else:
         for kind in kinds:

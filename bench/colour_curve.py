@@ -1,11 +1,13 @@
-"""The SGAN's gain over the labels alone against the number of labels, on the SVHN-like stand-in: one table and one plot.
+"""The SGAN's gain over the labels alone against the number of labels (the SVHN-like stand-in or real CIFAR-10): one table and one plot.
 
     .venv/bin/python bench/colour_curve.py bench/results/colour_{250,500,1000,4000}.json \
         --strong bench/results/colour_*_labels_strong.json --png nbs/images/colour_gain.png
+    .venv/bin/python bench/colour_curve.py bench/results/cifar_test_{250,1000,4000}_seed0.json --png nbs/tutorials/images/cifar_gain.png
 
 Reads the `--json` files of `bench/colour.py svhn` runs on the test set: the positional ones hold both learners
 (one label count each); `--strong` ones the labels-only learner trained on batches changed by `colour_tfms()`
 (`--baseline-only --baseline-strong`), the stronger baseline when the SGAN's consistency term uses those views.
+`bench/cifar.py` files (real CIFAR-10, the JPEG copy) hold all three learners (`sgan`, `labels`, `labels_strong`).
 Prints a Markdown table (mean ± std over the seeds, and each seed's value) whose gain is over the better of the two
 baselines; with `--png`, plots the accuracies and that gain against the label count.
 """
@@ -26,9 +28,15 @@ def rows(files, strong=()):
     res = {}
     for f in files:
         r,st = _load(f)
+        if 'labels' in r: # a `bench/cifar.py` run: the three learners in one file
+            if not {'sgan','labels_strong'}<=set(r): raise SystemExit(f"{f}: needs the SGAN and both baselines (bench/cifar.py's default --kinds)")
+            res[st['n_labeled']] = dict(labels=st['n_labeled'], epochs=st['epochs'], precision=r['sgan']['runs'][0].get('precision', 'fp32'),
+                                        sgan=_accs(r, 'sgan'), sup=_accs(r, 'labels'), strong=_accs(r, 'labels_strong'), data='CIFAR-10 (JPEG copy)')
+            continue
         if 'sgan' not in r or 'supervised' not in r: raise SystemExit(f"{f}: needs both learners (run without --no-baseline/--baseline-only)")
         res[st['n_labeled']] = dict(labels=st['n_labeled'], epochs=st['epochs'], precision=r['sgan']['runs'][0].get('precision', 'fp32'),
-                                    sgan=_accs(r, 'sgan'), sup=_accs(r, 'supervised'), strong=None)
+                                    sgan=_accs(r, 'sgan'), sup=_accs(r, 'supervised'), strong=None,
+                                    data='SVHN-like stand-in')
     for f in strong:
         r,st = _load(f)
         if not st.get('baseline_strong') or st['n_labeled'] not in res: raise SystemExit(f"{f}: not a --baseline-strong run of a label count given")
@@ -56,7 +64,8 @@ def plot(rs, fname):
     a2.bar([f'{x:,}' for x in n], [np.mean(o['sgan'])-o['base'] for o in rs], color='tab:green')
     a2.axhline(0, color='k', lw=0.8)
     a2.set(xlabel='labels', ylabel='gain (points)', title='over the better baseline')
-    fig.suptitle('SVHN-like stand-in, test set: mean of 2 seeds, error bars one standard deviation', fontsize=10)
+    seeds = sorted({len(o['sgan']) for o in rs})
+    fig.suptitle(f"{rs[0]['data']}, test set: " + ('one seed' if seeds==[1] else f"mean of {'/'.join(map(str, seeds))} seeds, error bars one standard deviation"), fontsize=10)
     fig.tight_layout()
     fig.savefig(fname, dpi=100)
 

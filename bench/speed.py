@@ -118,7 +118,8 @@ def fastai_floor(dev, n=2000, reps=3):
 
 def compare_precisions(dls, epochs, batches, reps, n_img):
     "Time `sgan_learner` in fp32 and in `precision='auto'`, alternately; print both and the speed-up"
-    auto = auto_precision(dls.device)
+    l = sgan_learner(dls, precision='auto')
+    auto = l.precision + (' + channels-last' if hasattr(l, 'channels_last') else '')
     times = {'fp32':[], 'auto':[]}
     for r in range(reps):
         for name in times:
@@ -127,7 +128,7 @@ def compare_precisions(dls, epochs, batches, reps, n_img):
             print(f"  run {r}: {name:4s} {t:6.1f}s  {n_img/t:8,.0f} real images/s", flush=True)
     best = {k:min(v) for k,v in times.items()}
     pairs = sorted(f/u for f,u in zip(times['fp32'], times['auto']))
-    what = 'bf16 autocast + channels-last' if auto=='bf16' else 'fp32: no fast bf16 on this device'
+    what = auto + ('' if auto.startswith('bf16') else ': bf16 is no faster here')
     print(f"fp32: {best['fp32']/(epochs*batches):.3f} s a batch, {n_img/best['fp32']:,.0f} images/s; "
           f"auto ({what}): {best['auto']/(epochs*batches):.3f} s a batch, {n_img/best['auto']:,.0f} images/s")
     print(f"speed-up of precision='auto' over fp32: {best['fp32']/best['auto']:.2f}× best against best; "

@@ -158,6 +158,11 @@ class EpochLines:
         self._line(f'{v:.6f}' if isinstance(v, float) else str(v) for v in log)
     def _line(self, vals): print(''.join(f'{v:<12}' for v in vals).rstrip(), file=self.file or sys.stdout, flush=True)
 
+def _auto_how(device)->str:
+    "How `precision='auto'` chose, for the first line `sgan-train` prints"
+    if torch.device(device).type=='cpu': return 'the fastest, measured'
+    return 'bf16 computed natively' if bf16_is_fast(device) else 'no fast bf16 here'
+
 def _fit(learn, epochs, lr, cbs=None, frozen=False):
     "Train `learn` with `fit_one_cycle` (`fine_tune` if its pretrained body is `frozen`); final validation accuracy (the last epoch's) and seconds taken"
     start = time.perf_counter()
@@ -196,7 +201,7 @@ def sgan_train(
     fake:str='implicit', # fake class: `implicit` (fixed logit) or `explicit` (a K+1-th logit)
     seed:int=0, # random seed (labeled subset, initialization, batches)
     device:str=None, # `cpu`, `cuda`, `cuda:1`, ...; default: a GPU if there is one
-    precision:str='auto', # `auto` (bf16 where the device computes in bf16, else fp32: `auto_precision`), `fp32`, `bf16` or `fp16`
+    precision:str='auto', # `auto` (the fastest: measured on a CPU, `SGANLearner.to_precision`), `fp32`, `bf16` or `fp16`
     size:int=None, # --dataset folder: resize the images to `size`×`size` once, when read (the centre crop)
     valid_pct:float=None, # --dataset folder without valid/ (or a CSV without `is_valid`): share of the labels kept for validation (default 0.2 for a CSV)
     shift:int=None, # --dataset mnist: shift training images by up to `shift` pixels (default 2; 0 for none)
@@ -229,7 +234,7 @@ def sgan_train(
     epochs = ifnone(epochs, default_epochs(dataset, len(dls.train)))
     print(f"fastai_sgan: SGAN on {dataset}, {dls.n_labeled} labels, {len(dls.train_ds)} training and "
           f"{len(dls.valid_ds)} test images {shape}, device {dls.device}, precision {learn.precision}"
-          + (f" (auto: {'bf16 computed natively' if learn.precision=='bf16' else 'no fast bf16 here'})" if precision=='auto' else ''))
+          + (' channels-last' if hasattr(learn, 'channels_last') else '') + (f" (auto: {_auto_how(dls.device)})" if precision=='auto' else ''))
     print(f"{epochs} epoch{'s'[:epochs!=1]} ({how}; --epochs N to change)")
     acc,secs = _fit(learn, epochs, lr, cbs=[CSVLogger(out/'history.csv'), SaveSamples(out/'samples')], frozen=pretrained)
     plot_history(learn, out/'history.png'); plt.close('all')

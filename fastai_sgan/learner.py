@@ -6,6 +6,7 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/learner.html.md"""
 
 # %% ../nbs/08_learner.ipynb #2acde7ea
 from __future__ import annotations
+import json, os, platform
 from fastai.vision.all import *
 from .masking import *
 from .data import *
@@ -15,8 +16,9 @@ from .callback import *
 
 # %% auto #0
 __all__ = ['SGAN_PRESETS', 'default_models', 'sgan_presets', 'default_lr', 'default_n_gen', 'SGANOptimWrapper', 'sgan_adam',
-           'SGANLearner', 'sgan_learner', 'LabeledOnly', 'supervised_learner', 'cpu_has_bf16', 'bf16_is_fast',
-           'auto_precision', 'save_classifier', 'load_classifier']
+           'cpu_has_bf16', 'bf16_is_fast', 'auto_precision', 'precision_times_file', 'time_precisions',
+           'fastest_precision', 'SGANLearner', 'sgan_learner', 'LabeledOnly', 'supervised_learner', 'save_classifier',
+           'load_classifier']
 
 # %% ../nbs/08_learner.ipynb #a42ecdf5
 def default_models(
@@ -181,6 +183,114 @@ def _safe_load(file, device, **torch_load_kwargs):
     kw = merge(dict(weights_only=True), torch_load_kwargs)
     with torch.serialization.safe_globals(allowed): return torch.load(file, map_location=device, **kw)
 
+# %% ../nbs/08_learner.ipynb #8a7ef3ed
+def cpu_has_bf16()->bool:
+    "Whether this CPU has bfloat16 instructions (AVX-512 BF16 or AMX), which make bf16 autocast faster than fp32"
+    cpu = getattr(torch, 'cpu', None) # torch's own checks of the CPU's instructions
+    return any(getattr(cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
+
+def bf16_is_fast(
+    device=None, # a `torch.device` or its name; default: fastai's `default_device()`
+)->bool:
+    "Whether `device` computes in bfloat16 natively, so that bf16 can train faster than fp32: a GPU that does, or a CPU with `cpu_has_bf16`"
+    device = torch.device(ifnone(device, default_device()))
+    if device.type=='cuda': return torch.cuda.is_bf16_supported(including_emulation=False)
+    return device.type=='cpu' and cpu_has_bf16()
+
+def auto_precision(
+    device=None, # a `torch.device` or its name; default: fastai's `default_device()`
+)->str:
+    "The precision to train in on `device` without measuring: 'bf16' where `bf16_is_fast`, else 'fp32'"
+    return 'bf16' if bf16_is_fast(device) else 'fp32'
+
+def _dls_device(dls): return getattr(dls, 'device', None) or default_device()
+def _body(model): return getattr(getattr(model, 'disc', model), 'body', getattr(model, 'disc', model))
+
+_times = {} # seconds measured by `time_precisions`, by network, batch and candidate: each measured once a process
+
+def precision_times_file()->Path:
+    "Where `time_precisions` keeps its measurements between processes: `sgan_precision.json` in `FASTAI_HOME` (default `~/.fastai`)"
+    return Path(os.environ.get('FASTAI_HOME', '~/.fastai')).expanduser()/'sgan_precision.json'
+
+def _machine()->str:
+    "The CPU's model, torch's version and threads: what the measurements of `time_precisions` hold for"
+    try: cpu = next(l.split(':',1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): cpu = platform.processor() or platform.machine()
+    return f"{cpu}|torch {torch.__version__}|{torch.get_num_threads()} threads"
+
+def _read_times()->dict:
+    try: return json.loads(precision_times_file().read_text())
+    except (OSError, ValueError): return {}
+
+def _write_times(new:dict):
+    "Add `new` to the file of measurements, replacing it whole (so a reader never sees half of it); a folder that can't be written is skipped"
+    f = precision_times_file()
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f.with_name(f'{f.name}.{os.getpid()}.part')
+        tmp.write_text(json.dumps(_read_times() | new, indent=0))
+        os.replace(tmp, f)
+    except OSError: pass
+
+def time_precisions(
+    net:nn.Module, # the network to time; copies of it run, so `net` is left as it is
+    x:Tensor, # a batch of its inputs (the first `n` are timed)
+    candidates=(('fp32',False),('fp32',True)), # `(precision, channels_last)` pairs, precision 'fp32' or 'bf16'
+    reps:int=5, # timed passes of each, after one to warm up: the median counts
+    n:int=64, # inputs a pass
+)->dict:
+    "Seconds a forward and backward pass of `net` on `x` takes in each of `candidates`, measured once a machine: `{(precision, channels_last): seconds}`"
+    x = x[:n].detach().as_subclass(Tensor).float()
+    key = (x.device.type, tuple(x.shape), tuple((type(m).__name__, tuple(p.shape)) for m in net.modules() for p in m.parameters(recurse=False)))
+    saved = None
+    for c in candidates: # measured before, by this process or (`precision_times_file`) another one on the same machine
+        if (key,*c) in _times: continue
+        saved = ifnone(saved, _read_times())
+        if (k:=repr((_machine(),key,*c))) in saved: _times[(key,*c)] = saved[k]
+    todo = [c for c in candidates if (key,*c) not in _times]
+    nets = {}
+    for prec,cl in todo: # copies (modules with torch's `weight_norm` refuse `deepcopy`), in each memory format
+        m = pickle.loads(pickle.dumps(net)).train()
+        nets[prec,cl] = (m.to(memory_format=torch.channels_last),x.contiguous(memory_format=torch.channels_last)) if cl else (m,x)
+    ts = {c:[] for c in todo}
+    with torch.random.fork_rng(devices=[]): # dropout's draws leave the training's random numbers as they were
+        for _ in range(reps+1): # the candidates in turn, so that a slower moment of the machine slows them all
+            for (prec,cl),(m,xi) in nets.items():
+                t = time.perf_counter()
+                with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=prec=='bf16'): out = m(xi)
+                if out.requires_grad: out.float().sum().backward() # (a frozen body computes no gradients)
+                ts[prec,cl].append(time.perf_counter()-t)
+    for c,v in ts.items(): _times[(key,*c)] = float(np.median(v[1:]))
+    if todo: _write_times({repr((_machine(),key,*c)):_times[(key,*c)] for c in todo})
+    return {(p,cl):_times[key,p,cl] for p,cl in candidates}
+
+def fastest_precision(
+    net:nn.Module, # the network to train (for a learner: the discriminator's body)
+    x, # a batch of its inputs, or a function returning one (called only if something is to be measured)
+    precision:str='auto', # 'auto' (fp32 or, where `bf16_is_fast`, bf16) or 'fp32'
+    channels_last:bool=None, # the memory format; `None`: either, for networks with convolutions
+    margin:float=0.1, # another choice than plain fp32 must be this much faster (a tenth)
+)->tuple:
+    "The fastest `(precision, channels_last)` to train `net` in on a CPU, measured with `time_precisions`"
+    conv = _is_conv(net)
+    precs = ['fp32'] + (['bf16'] if precision=='auto' and bf16_is_fast('cpu') else [])
+    fmts = [bool(channels_last)] if channels_last is not None else [False, True] if conv else [False]
+    cands = [(p,cl) for p in precs for cl in fmts]
+    if len(cands)==1: return cands[0]
+    ts = time_precisions(net, x() if callable(x) else x, cands)
+    best = min(ts, key=ts.get)
+    return best if ts[best]<(1-margin)*ts[cands[0]] else cands[0]
+
+_bf16_warned = False
+def _warn_slow_bf16(device):
+    "Warn, once a process, that bf16 on `device` is slower than fp32"
+    global _bf16_warned
+    if _bf16_warned or bf16_is_fast(device): return
+    _bf16_warned = True
+    what = "this CPU has no AVX-512 BF16 or AMX instructions" if torch.device(device).type=='cpu' else f"{device} does not compute in bf16"
+    warn(f"bf16 will train slower than fp32 here: {what}. `learn.to_precision('auto')` picks the fastest precision (fp32 here).")
+
+
 # %% ../nbs/08_learner.ipynb #b720fb4b
 def _sgan_cbs(learn):
     "The learner's `DeviceMixedPrecision` and `SGANTrainer` callbacks (`None` where it has none)"
@@ -280,22 +390,37 @@ class SGANLearner(Learner):
         return self.add_cb(DeviceMixedPrecision(**kwargs))
 
     def to_bf16(self,
-        channels_last:bool=None, # also the channels-last memory format (fastai's `ChannelsLast`); `None`: for conv discriminators
+        channels_last:bool=None, # also the channels-last memory format (`DeviceChannelsLast`); `None`: for conv discriminators
     ):
         "Mixed precision in bfloat16 on the model's device, CPU included (`DeviceMixedPrecision`); warns once where bf16 is slower"
         _warn_slow_bf16(_dls_device(self.dls))
-        if ifnone(channels_last, _is_conv(getattr(self.model, 'disc', self.model))) and not hasattr(self, 'channels_last'):
-            self.add_cb(DeviceChannelsLast())
+        self._channels_last(ifnone(channels_last, _is_conv(_body(self.model))))
         return self.add_cb(DeviceMixedPrecision(amp_mode=AMPMode.BF16))
 
+    def _timing_batch(self):
+        "A batch of training images for `fastest_precision`, drawn without moving any random number generator on"
+        st = _rng_state(self.dls)
+        try: return self.dls.one_batch()[0]
+        finally: _set_rng_state(st, self.dls)
+
+    def _channels_last(self, on:bool):
+        "Train in the channels-last memory format (`DeviceChannelsLast`) or not"
+        if on and not hasattr(self, 'channels_last'): self.add_cb(DeviceChannelsLast())
+        elif not on and hasattr(self, 'channels_last'): self.remove_cb(DeviceChannelsLast)
+
     def to_precision(self,
-        precision:str='auto', # 'auto' (`auto_precision`: the fastest the device offers), 'bf16', 'fp16' or 'fp32'
+        precision:str='auto', # 'auto' (the fastest: `fastest_precision` on a CPU, `auto_precision` elsewhere), 'bf16', 'fp16' or 'fp32'
+        channels_last:bool=None, # the channels-last memory format (`DeviceChannelsLast`); `None`: the faster one on a CPU (`fastest_precision`), else with bf16 for conv discriminators
     ):
-        "Train in `precision`: mixed bf16 (`to_bf16`) or fp16 (`to_fp16`), or fp32 as it is"
+        "Train in `precision`: mixed bf16 (`to_bf16`) or fp16 (`to_fp16`), or fp32; on a CPU, 'auto' and the memory format are measured"
         if precision not in ('auto','bf16','fp16','fp32'): raise ValueError(f"precision={precision!r}: use 'auto', 'bf16', 'fp16' or 'fp32'.")
-        if precision=='auto': precision = auto_precision(_dls_device(self.dls))
-        if precision=='bf16': return self.to_bf16()
         if precision=='fp16': return self.to_fp16()
+        dev = torch.device(_dls_device(self.dls))
+        if dev.type=='cpu' and precision!='bf16': # measured: the batches, the discriminator's body
+            precision,channels_last = fastest_precision(_body(self.model), self._timing_batch, precision, channels_last)
+        elif precision=='auto': precision = auto_precision(dev)
+        if precision=='bf16': return self.to_bf16(channels_last)
+        self._channels_last(bool(channels_last))
         return self
 
     @property
@@ -430,38 +555,6 @@ def show_samples(self:Learner,
     axs = subplots(nrows, ncols, figsize=ifnone(figsize, (ncols, nrows)), **kwargs)[1].flat
     for im,ax in zip(imgs, axs): show_image(im, ax=ax, cmap='Greys' if im.shape[0]==1 else None)
     for ax in axs: ax.axis('off')
-
-# %% ../nbs/08_learner.ipynb #8a7ef3ed
-def cpu_has_bf16()->bool:
-    "Whether this CPU has bfloat16 instructions (AVX-512 BF16 or AMX), which make bf16 autocast faster than fp32"
-    cpu = getattr(torch, 'cpu', None) # torch's own checks of the CPU's instructions
-    return any(getattr(cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
-
-def bf16_is_fast(
-    device=None, # a `torch.device` or its name; default: fastai's `default_device()`
-)->bool:
-    "Whether bfloat16 mixed precision trains faster than fp32 on `device`: a GPU computing in bf16, or a CPU with `cpu_has_bf16`"
-    device = torch.device(ifnone(device, default_device()))
-    if device.type=='cuda': return torch.cuda.is_bf16_supported(including_emulation=False)
-    return device.type=='cpu' and cpu_has_bf16()
-
-def auto_precision(
-    device=None, # a `torch.device` or its name; default: fastai's `default_device()`
-)->str:
-    "The fastest precision to train in on `device`: 'bf16' where `bf16_is_fast`, else 'fp32'"
-    return 'bf16' if bf16_is_fast(device) else 'fp32'
-
-def _dls_device(dls): return getattr(dls, 'device', None) or default_device()
-
-_bf16_warned = False
-def _warn_slow_bf16(device):
-    "Warn, once a process, that bf16 on `device` is slower than fp32"
-    global _bf16_warned
-    if _bf16_warned or bf16_is_fast(device): return
-    _bf16_warned = True
-    what = "this CPU has no AVX-512 BF16 or AMX instructions" if torch.device(device).type=='cpu' else f"{device} does not compute in bf16"
-    warn(f"bf16 will train slower than fp32 here: {what}. `learn.to_precision('auto')` picks the fastest precision (fp32 here).")
-
 
 # %% ../nbs/08_learner.ipynb #75465469
 def save_classifier(

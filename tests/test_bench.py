@@ -154,5 +154,14 @@ def test_colour_curve(tmp_path):
     assert '**+11.00**' in t[2] and '**+3.00**' in t[3] and '92.00% ± 0.00' in t[3] # 95 against the strong baseline's 92, not 89
     cc.plot(rs, tmp_path/'g.png')
     assert (tmp_path/'g.png').stat().st_size>1000
-    for bad in (write('d.json', 250, split=True, sgan=runs(0.8), supervised=runs(0.7)), write('e.json', 250, sgan=runs(0.8))):
+    for bad in (write('d.json', 250, split=True, sgan=runs(0.8), supervised=runs(0.7)), write('e.json', 250, sgan=runs(0.8)),
+                write('f.json', 250, sgan=runs(0.8), labels=runs(0.7))): # a bench/cifar.py file without the strong baseline
         with pytest.raises(SystemExit): cc.rows([bad])
+    # bench/cifar.py files (real CIFAR-10): the three learners in one file
+    c250 = write('g.json', 250, sgan=runs(0.40), labels=runs(0.30), labels_strong=runs(0.35))
+    c1000 = write('h.json', 1000, sgan=runs(0.57), labels=runs(0.55), labels_strong=runs(0.54))
+    rs = cc.rows([c250, c1000])
+    t = cc.table(rs).splitlines()
+    assert '**+5.00**' in t[2] and '**+2.00**' in t[3] and rs[0]['data']=='CIFAR-10 (JPEG copy)'
+    cc.plot(rs, tmp_path/'c.png')
+    assert (tmp_path/'c.png').stat().st_size>1000
