@@ -185,7 +185,7 @@ def _safe_load(file, device, **torch_load_kwargs):
 
 # %% ../nbs/08_learner.ipynb #8a7ef3ed
 def cpu_has_bf16()->bool:
-    "Whether this CPU has bfloat16 instructions (AVX-512 BF16 or AMX), which make bf16 autocast faster than fp32"
+    "Whether this CPU has bfloat16 instructions (AVX-512 BF16 or AMX), without which bf16 autocast is emulated and slow"
     cpu = getattr(torch, 'cpu', None) # torch's own checks of the CPU's instructions
     return any(getattr(cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
 
@@ -219,6 +219,7 @@ def _machine()->str:
     return f"{cpu}|torch {torch.__version__}|{torch.get_num_threads()} threads"
 
 def _read_times()->dict:
+    "The measurements kept in `precision_times_file` (none if it is missing or unreadable)"
     try: return json.loads(precision_times_file().read_text())
     except (OSError, ValueError): return {}
 
@@ -242,11 +243,11 @@ def time_precisions(
     "Seconds a forward and backward pass of `net` on `x` takes in each of `candidates`, measured once a machine: `{(precision, channels_last): seconds}`"
     x = x[:n].detach().as_subclass(Tensor).float()
     key = (x.device.type, tuple(x.shape), tuple((type(m).__name__, tuple(p.shape)) for m in net.modules() for p in m.parameters(recurse=False)))
-    saved = None
+    saved,mach = None,_machine()
     for c in candidates: # measured before, by this process or (`precision_times_file`) another one on the same machine
         if (key,*c) in _times: continue
         saved = ifnone(saved, _read_times())
-        if (k:=repr((_machine(),key,*c))) in saved: _times[(key,*c)] = saved[k]
+        if (k:=repr((mach,key,*c))) in saved: _times[(key,*c)] = saved[k]
     todo = [c for c in candidates if (key,*c) not in _times]
     nets = {}
     for prec,cl in todo: # copies (modules with torch's `weight_norm` refuse `deepcopy`), in each memory format
@@ -261,7 +262,7 @@ def time_precisions(
                 if out.requires_grad: out.float().sum().backward() # (a frozen body computes no gradients)
                 ts[prec,cl].append(time.perf_counter()-t)
     for c,v in ts.items(): _times[(key,*c)] = float(np.median(v[1:]))
-    if todo: _write_times({repr((_machine(),key,*c)):_times[(key,*c)] for c in todo})
+    if todo: _write_times({repr((mach,key,*c)):_times[(key,*c)] for c in todo})
     return {(p,cl):_times[key,p,cl] for p,cl in candidates}
 
 def fastest_precision(
