@@ -4,6 +4,7 @@
     .venv/bin/python bench/cifar.py --split --seeds 0 --no-baseline         # 45,000/5,000 split of the training photos
     .venv/bin/python bench/cifar.py --split --seeds 0 --kw n_gen=1 --kw ema_decay=0.99   # an option of sgan_learner
     .venv/bin/python bench/cifar.py --split --seeds 0 --disc salimans       # Salimans' discriminator for every learner
+    .venv/bin/python bench/cifar.py --split --seeds 0 --ema-probe 0 0.99 0.995   # also the network itself and two other EMAs
     .venv/bin/python bench/cifar.py --time 40                                # seconds a batch of each learner, 40 batches
     .venv/bin/python bench/cifar.py --time 40 --precision fp32 --channels-last off   # the same, fp32 in the channels-first format
     python bench/cifar.py --device cuda --budget 120 --seeds 0 --no-baseline     # as many epochs as fit in 2 minutes (bench/gpu_check.sh)
@@ -21,11 +22,13 @@ Three learners, each for `--epochs` of `fit_one_cycle` with its defaults: `sgan_
 reported is the last epoch's on the held-out photos; the gain is over the better baseline. `--budget S` times 20
 batches, then trains the SGAN for as many epochs as fit in S seconds (at least one) and prints each epoch's test
 accuracy against the seconds since the start of training. `--n-unlabeled` keeps part of the unlabeled pool (tiny runs).
+`--ema-probe 0 0.99` also evaluates, each epoch, the trained network itself (0) and EMAs of it with the given decays,
+beside what the learner reports (for the SGAN, its EMA of decay `ema_decay`): one run measures the EMA's decay.
 """
-import argparse, json, os, platform, subprocess, sys, time
+import argparse, json, os, pickle, platform, subprocess, sys, time
 from pathlib import Path
 import numpy as np, torch
-from fastai.vision.all import set_seed, untar_data, URLs, Flip, L, Callback, CancelFitException, Recorder
+from fastai.vision.all import set_seed, untar_data, URLs, Flip, L, Callback, CancelFitException, Recorder, first
 from fastai_sgan.all import (SemiSupervisedDataLoaders, sgan_learner, supervised_learner, RandomShift, colour_tfms, auto_precision,
                              cpu_has_bf16, conv_discriminator, salimans_discriminator, SaveSamples, plot_history)
 sys.path.insert(0, str(Path(__file__).parent))
@@ -78,13 +81,46 @@ def run(path, a, kws, seed, kind):
         set_seed(seed); learn = learner(kind, dls, a, kws, out) # the timed steps leave no trace
     print(f"  {kind}: precision {learn.precision}{' channels-last' if hasattr(learn, 'channels_last') else ''}", flush=True)
     cbs.append(EpochTimes())
+    if a.ema_probe: cbs.append(EMAProbe(a.ema_probe))
     start = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, cbs=cbs)
     secs = time.perf_counter()-start
     accs = [float(v[2]) for v in learn.recorder.values]
     if kind=='sgan': plot_history(learn, out/'history.png')
-    return dict(accuracy=accs[-1], per_epoch=accs, seconds=secs, epoch_seconds=cbs[-1].times, epochs=epochs,
-                batches=epochs*len(dls.train), precision=learn.precision, channels_last=hasattr(learn, 'channels_last'))
+    times = first(cb for cb in cbs if isinstance(cb, EpochTimes)).times
+    r = dict(accuracy=accs[-1], per_epoch=accs, seconds=secs, epoch_seconds=times, epochs=epochs,
+             batches=epochs*len(dls.train), precision=learn.precision, channels_last=hasattr(learn, 'channels_last'))
+    if a.ema_probe: r['probe'] = {str(d):v for d,v in cbs[-1].accs.items()}
+    return r
+
+class EMAProbe(Callback):
+    "Also evaluate, after each epoch, the trained network itself (`decay` 0) and EMAs of it with other `decays` on the validation photos"
+    order = Recorder.order+2 # after the Recorder and `EpochTimes`
+    def __init__(self, decays): self.decays,self.accs = list(decays),{d:[] for d in decays}
+    def _net(self): return getattr(self.learn.model, 'disc', self.learn.model) # the SGAN's discriminator, or the labels-only network
+    def before_fit(self):
+        net = self._net()
+        self.emas = {d:pickle.loads(pickle.dumps(net)).requires_grad_(False) for d in self.decays if d}
+        self.t = 0
+    @torch.no_grad()
+    def after_batch(self):
+        if not self.training: return
+        src = list(self._net().parameters())
+        for d,m in self.emas.items(): # the package's ramp: min(decay, (1+t)/(10+t))
+            torch._foreach_lerp_(list(m.parameters()), src, 1-min(d, (1+self.t)/(10+self.t)))
+            for b,c in zip(m.buffers(), self._net().buffers()): b.copy_(c)
+        self.t += 1
+    @torch.no_grad()
+    def after_epoch(self):
+        for d in self.decays:
+            m = self.emas[d] if d else self._net()
+            was = m.training; m.eval()
+            hits = n = 0
+            for x,y in self.dls.valid:
+                hits += int((m(x.contiguous())[:, :self.dls.c].argmax(1)==y).sum()); n += len(y)
+            m.train(was)
+            self.accs[d].append(hits/n)
+        print('    probe: '+', '.join(f"{'network' if not d else f'EMA {d}'} {100*v[-1]:.2f}%" for d,v in self.accs.items()), flush=True)
 
 class EpochTimes(Callback):
     "Print each epoch's accuracy against the seconds since the start of training"
@@ -133,6 +169,8 @@ def main():
     p.add_argument('--device', default='cpu')
     p.add_argument('--precision', default='auto', choices=['auto','fp32','bf16'])
     p.add_argument('--channels-last', default='auto', choices=['auto','on','off'], help="the memory format (auto: the faster, measured on a CPU)")
+    p.add_argument('--ema-probe', type=float, nargs='+', default=[], metavar='DECAY',
+                   help="also evaluate, each epoch, the network itself (0) and EMAs of it with these decays (e.g. 0 0.99 0.995)")
     p.add_argument('--out', default='bench/out/cifar')
     p.add_argument('--json', default=None, help='also write the results to this file')
     a = p.parse_args()
