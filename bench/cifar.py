@@ -28,7 +28,7 @@ beside what the learner reports (for the SGAN, its EMA of decay `ema_decay`): on
 import argparse, json, os, pickle, platform, subprocess, sys, time
 from pathlib import Path
 import numpy as np, torch
-from fastai.vision.all import set_seed, untar_data, URLs, Flip, L, Callback, CancelFitException, Recorder, first
+from fastai.vision.all import set_seed, untar_data, URLs, Flip, L, Callback, CancelFitException, Recorder
 from fastai_sgan.all import (SemiSupervisedDataLoaders, sgan_learner, supervised_learner, RandomShift, colour_tfms, auto_precision,
                              cpu_has_bf16, conv_discriminator, salimans_discriminator, SaveSamples, plot_history)
 sys.path.insert(0, str(Path(__file__).parent))
@@ -80,17 +80,16 @@ def run(path, a, kws, seed, kind):
         print(f"  {per_batch:.3f} s a batch, {len(dls.train)} batches an epoch: {epochs} epochs in {a.budget} s", flush=True)
         set_seed(seed); learn = learner(kind, dls, a, kws, out) # the timed steps leave no trace
     print(f"  {kind}: precision {learn.precision}{' channels-last' if hasattr(learn, 'channels_last') else ''}", flush=True)
-    cbs.append(EpochTimes())
-    if a.ema_probe: cbs.append(EMAProbe(a.ema_probe))
+    times,probe = EpochTimes(),EMAProbe(a.ema_probe) if a.ema_probe else None
+    cbs += [times] + ([probe] if probe else [])
     start = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, cbs=cbs)
     secs = time.perf_counter()-start
     accs = [float(v[2]) for v in learn.recorder.values]
     if kind=='sgan': plot_history(learn, out/'history.png')
-    times = first(cb for cb in cbs if isinstance(cb, EpochTimes)).times
-    r = dict(accuracy=accs[-1], per_epoch=accs, seconds=secs, epoch_seconds=times, epochs=epochs,
+    r = dict(accuracy=accs[-1], per_epoch=accs, seconds=secs, epoch_seconds=times.times, epochs=epochs,
              batches=epochs*len(dls.train), precision=learn.precision, channels_last=hasattr(learn, 'channels_last'))
-    if a.ema_probe: r['probe'] = {str(d):v for d,v in cbs[-1].accs.items()}
+    if probe: r['probe'] = {str(d):v for d,v in probe.accs.items()}
     return r
 
 class EMAProbe(Callback):
@@ -105,10 +104,11 @@ class EMAProbe(Callback):
     @torch.no_grad()
     def after_batch(self):
         if not self.training: return
-        src = list(self._net().parameters())
+        net = self._net()
+        src,bufs = list(net.parameters()),list(net.buffers())
         for d,m in self.emas.items(): # the package's ramp: min(decay, (1+t)/(10+t))
             torch._foreach_lerp_(list(m.parameters()), src, 1-min(d, (1+self.t)/(10+self.t)))
-            for b,c in zip(m.buffers(), self._net().buffers()): b.copy_(c)
+            for b,c in zip(m.buffers(), bufs): b.copy_(c)
         self.t += 1
     @torch.no_grad()
     def after_epoch(self):
@@ -117,7 +117,7 @@ class EMAProbe(Callback):
             was = m.training; m.eval()
             hits = n = 0
             for x,y in self.dls.valid:
-                hits += int((m(x.contiguous())[:, :self.dls.c].argmax(1)==y).sum()); n += len(y)
+                hits += int((m(x)[:, :self.dls.c].argmax(1)==y).sum()); n += len(y)
             m.train(was)
             self.accs[d].append(hits/n)
         print('    probe: '+', '.join(f"{'network' if not d else f'EMA {d}'} {100*v[-1]:.2f}%" for d,v in self.accs.items()), flush=True)
