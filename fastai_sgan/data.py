@@ -15,6 +15,18 @@ from .tensors import _check_images, _to_tensor, _apply_read_tfms
 __all__ = ['SemiSupervisedDL', 'n_unlabeled', 'process_device', 'SemiSupervisedDataLoaders']
 
 # %% ../nbs/02_data.ipynb #acf08916
+def _whole_batches(
+    dl:DataLoader, # the loader, in its worker `dl.offs` of `dl.num_workers`
+    idxs:list, # its indices of this epoch, one a batch
+)->Iterator:
+    "The indices this worker of `dl` loads, where each index is a whole batch (fastai's `DataLoader.sample` splits by `bs`)"
+    return (b for i,b in enumerate(idxs) if i%dl.num_workers==dl.offs)
+
+def _check_counts(none_ok:bool, **kw):
+    "Raise a `ValueError` for the first of `kw` that is not a positive integer (nor `None`, if `none_ok`)"
+    for n,v in kw.items():
+        if not (none_ok and v is None) and (not isinstance(v, int) or v<=0): raise ValueError(f"{n}={v!r}: it must be a positive integer.")
+
 class SemiSupervisedDL(TensorDL):
     "Training `DataLoader` whose batches hold `bs` unlabeled items (target `UNLABELED`) and `bs_labeled` labeled ones"
     def __init__(self,
@@ -28,8 +40,7 @@ class SemiSupervisedDL(TensorDL):
         **kwargs
     ):
         bs_labeled = ifnone(bs_labeled, bs)
-        for n,v in (('bs',bs), ('bs_labeled',bs_labeled)):
-            if not isinstance(v, int) or v<=0: raise ValueError(f"{n}={v!r}: it must be a positive integer.")
+        _check_counts(False, bs=bs, bs_labeled=bs_labeled)
         self.labeled_idxs = tensor(labeled_idxs).long().flatten().cpu()
         self.unlabeled_idxs = (torch.arange(len(dataset)) if unlabeled_idxs is None
                                else tensor(unlabeled_idxs).long().flatten().cpu())
@@ -56,9 +67,10 @@ class SemiSupervisedDL(TensorDL):
         labs = torch.cat(passes)[:n_lab] if passes else lab
         if isinstance(self.dataset, TensorImageDataset): # indices on the data's device: one copy an epoch, not two a batch
             unl,labs = unl.to(self.dataset.x.device),labs.to(self.dataset.x.device)
-        return list(zip(unl.split(self.bs)[:nb], labs.split(self.bs_labeled)))
+        self.batch_idxs = list(zip(unl.split(self.bs)[:nb], labs.split(self.bs_labeled)))
+        return self.batch_idxs
 
-    def sample(self): return (b for i,b in enumerate(self._DataLoader__idxs) if i%self.num_workers==self.offs)
+    def sample(self): return _whole_batches(self, self.batch_idxs)
 
     def create_item(self, s):
         i,lab = (int(self.labeled_idxs[0]),True) if s is None else s
@@ -166,8 +178,7 @@ class SemiSupervisedDataLoaders(DataLoaders):
         **kwargs # fastai `DataLoader` arguments (`after_item`, `after_batch`, `num_workers`, ...)
     ):
         "Create from a training and a validation dataset"
-        for n,v in (('bs',bs), ('bs_labeled',bs_labeled), ('val_bs',val_bs), ('n_unlabeled',n_unlabeled)):
-            if v is not None and (not isinstance(v, int) or v<=0): raise ValueError(f"{n}={v!r}: it must be a positive integer.")
+        _check_counts(True, bs=bs, bs_labeled=bs_labeled, val_bs=val_bs, n_unlabeled=n_unlabeled)
         if not len(train_ds): raise ValueError("The training set is empty.")
         if not len(valid_ds): raise ValueError("The validation set is empty.")
         labels = _labels_of(train_ds)

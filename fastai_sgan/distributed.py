@@ -12,6 +12,7 @@ from fastai.vision.all import *
 from fastai.distributed import *
 from fastai.distributed import _round_to_multiple
 from .data import *
+from .data import _whole_batches
 
 # %% auto #0
 __all__ = ['SGANDistributedDL', 'SGANDistributedTrainer']
@@ -33,11 +34,12 @@ class SGANDistributedDL(DistributedDL):
         self.n = len(idxs)
         self.n_padded = _round_to_multiple(self.n, self.world_size)
         idxs += (idxs*(self.n_padded//max(self.n,1)))[:self.n_padded-self.n]
-        return idxs[self.rank::self.world_size]
+        self.batch_idxs = idxs[self.rank::self.world_size]
+        return self.batch_idxs
 
     def sample(self):
         if not isinstance(self.dl, SemiSupervisedDL): return super().sample()
-        return (b for i,b in enumerate(self._DataLoader__idxs) if i%self.num_workers==self.offs)
+        return _whole_batches(self, self.batch_idxs)
 
 # %% ../nbs/10_distributed.ipynb #bb1c0956
 class SGANDistributedTrainer(DistributedTrainer):

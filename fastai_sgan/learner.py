@@ -21,6 +21,11 @@ __all__ = ['SGAN_PRESETS', 'default_models', 'sgan_presets', 'default_lr', 'defa
            'load_classifier']
 
 # %% ../nbs/08_learner.ipynb #a42ecdf5
+def _small_grey(shape)->bool:
+    "Whether images of `shape` are grey and at most 28×28 pixels: the ones the default models are MLPs for"
+    c,h,w = shape
+    return c==1 and h*w<=28*28
+
 def default_models(
     shape:tuple, # shape of one image `(C,H,W)`
     k:int, # number of classes
@@ -29,7 +34,7 @@ def default_models(
 )->tuple:
     "Discriminator and generator suited to images of `shape`"
     c,h,w = shape
-    if c==1 and h*w<=28*28: # Salimans' MLPs with less noise (measured better in short runs), smaller below 28×28
+    if _small_grey(shape): # Salimans' MLPs with less noise (measured better in short runs), smaller below 28×28
         sizes = (1000,500,250,250,250) if h*w>=28*28 else (500,250,250)
         disc = mlp_discriminator(h*w, k, sizes=sizes, noise_in=0.15, noise_hidden=0.3, fake=fake)
         return disc,mlp_generator(tuple(shape), nz)
@@ -51,17 +56,13 @@ SGAN_PRESETS = {
     'conv':      dict(lr=3e-3, n_gen=2, fm_p=1, gen_lr_mult=3., wn_init=True), # a discriminator with convolutions (Salimans' SVHN/CIFAR: L1 feature matching)
 }
 
-def _is_conv(disc:nn.Module)->bool:
-    "Whether `disc` has convolutions"
-    return any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
-
 def sgan_presets(
     shape:tuple, # shape of one image `(C,H,W)`
     disc:nn.Module=None, # the discriminator; `None`: the one `default_models` makes
 )->dict:
     "The row of `SGAN_PRESETS` for images of `shape` and the discriminator `disc`: `lr`, `n_gen`, `fm_p`, `gen_lr_mult`, `wn_init`"
     c,h,w = shape
-    small_grey = c==1 and h*w<=28*28
+    small_grey = _small_grey(shape)
     conv = not small_grey if disc is None else _is_conv(disc) # what `default_models` picks, or `disc`
     kind = 'conv' if conv else 'mlp 28×28' if small_grey and (h,w)==(28,28) else 'mlp small' if small_grey else 'mlp'
     return dict(SGAN_PRESETS[kind])
@@ -82,15 +83,13 @@ def default_n_gen(
     return sgan_presets(shape, disc)['n_gen']
 
 # %% ../nbs/08_learner.ipynb #2307c3c8
-def _check_models(dls, disc, gen=None):
-    "Raise a `ValueError` if `disc` (and `gen`) do not fit the data of `dls`"
-    xb = dls.one_batch()[0]
+def _check_models(xb, k, disc, gen=None):
+    "Raise a `ValueError` if `disc` (and `gen`) do not fit the images `xb` of `k` classes"
     if not isinstance(disc, SGANDiscriminator): raise ValueError("discriminator must be an SGANDiscriminator (a body and a K+1 head).")
-    if disc.k!=dls.c: raise ValueError(f"The discriminator has {disc.k} classes, the data {dls.c}.")
+    if disc.k!=k: raise ValueError(f"The discriminator has {disc.k} classes, the data {k}.")
     with torch.no_grad():
         if gen is not None:
-            fake = gen.to(xb.device).eval().sample(2)
-            gen.train()
+            fake = generate(gen.to(xb.device), 2)
             if fake.shape[1:]!=xb.shape[1:]:
                 raise ValueError(f"The generator makes images of shape {tuple(fake.shape[1:])}, the data are {tuple(xb.shape[1:])}.")
         try: disc.to(xb.device).eval()(xb[:2])
@@ -98,24 +97,29 @@ def _check_models(dls, disc, gen=None):
         finally: disc.train()
 
 # %% ../nbs/08_learner.ipynb #e6a44527
-def _init_from_data(dls, disc, gen=None):
-    "Data-dependent initialization of the weight-normed layers: `disc` from a training batch, `gen` from its random input"
-    x = dls.one_batch()[0]
+def _init_from_data(x, disc, gen=None):
+    "Data-dependent initialization of the weight-normed layers: `disc` from training images `x`, `gen` from its random input"
     init_wn_(disc.to(x.device), x, train=True)
     if gen is not None: # the generator's output keeps unit scale before its sigmoid: its first images span the range
-        z = (torch.rand if gen.dist=='uniform' else torch.randn)(len(x), gen.nz, device=x.device)
-        init_wn_(gen.to(x.device), z, train=True, last_scale=1.)
+        init_wn_(gen.to(x.device), gen.noise(len(x)), train=True, last_scale=1.)
 
 def _body_splitter(m):
     "Parameter groups of a discriminator on a fastai body (or of an `SGANModel` holding one): body, head"
     d = getattr(m, 'disc', m)
     return [params(d.body), params(d.head)]
 
-def _arch_disc(shape, k, arch, pretrained, fake, discriminator):
-    "The discriminator on the body of `arch` (checking that no other discriminator was given)"
-    if discriminator is not None: raise ValueError("Pass either `arch` or `discriminator`, not both.")
-    if not callable(arch): raise ValueError(f"arch={arch!r}: pass an architecture such as resnet18 (the function, not a string).")
-    return body_discriminator(arch, shape[0], k, pretrained=pretrained, fake=fake)
+def _pick_models(shape, k, discriminator, generator, arch, pretrained, fake, gen=True):
+    "The discriminator (and, if `gen`, the generator) a learner trains: those given, one on the body of `arch`, or `default_models`"
+    if arch is not None:
+        if discriminator is not None: raise ValueError("Pass either `arch` or `discriminator`, not both.")
+        if not callable(arch): raise ValueError(f"arch={arch!r}: pass an architecture such as resnet18 (the function, not a string).")
+        discriminator = body_discriminator(arch, shape[0], k, pretrained=pretrained, fake=fake)
+        if gen and generator is None: generator = conv_generator(tuple(shape))
+    elif pretrained: raise ValueError("pretrained=True needs `arch` (e.g. arch=resnet18).")
+    if discriminator is None or (gen and generator is None):
+        d,g = default_models(shape, k, fake=fake)
+        discriminator,generator = ifnone(discriminator, d),ifnone(generator, g)
+    return discriminator,(generator if gen else None)
 
 # %% ../nbs/08_learner.ipynb #d193da17
 def _params_of(groups)->list:
@@ -476,18 +480,13 @@ def sgan_learner(
 )->SGANLearner:
     "A `Learner` that trains a semi-supervised GAN on `dls` and predicts the K classes"
     if not isinstance(dls, SemiSupervisedDataLoaders): raise ValueError("dls must be SemiSupervisedDataLoaders.")
-    shape = dls.one_batch()[0].shape[1:]
-    if arch is not None:
-        discriminator = _arch_disc(shape, dls.c, arch, pretrained, fake, discriminator)
-        if generator is None: generator = conv_generator(tuple(shape))
-    elif pretrained: raise ValueError("pretrained=True needs `arch` (e.g. arch=resnet18).")
-    if discriminator is None or generator is None:
-        d,g = default_models(shape, dls.c, fake=fake)
-        discriminator,generator = ifnone(discriminator, d),ifnone(generator, g)
-    _check_models(dls, discriminator, generator)
+    xb = dls.one_batch()[0] # the shape of the images, the models' check and their initialization
+    shape = xb.shape[1:]
+    discriminator,generator = _pick_models(shape, dls.c, discriminator, generator, arch, pretrained, fake)
+    _check_models(xb, dls.c, discriminator, generator)
     pre = sgan_presets(shape, discriminator)
     lr,n_gen,fm_p,gen_lr_mult = ifnone(lr, pre['lr']),ifnone(n_gen, pre['n_gen']),ifnone(fm_p, pre['fm_p']),ifnone(gen_lr_mult, pre['gen_lr_mult'])
-    if ifnone(wn_init, pre['wn_init']): _init_from_data(dls, discriminator, generator)
+    if ifnone(wn_init, pre['wn_init']): _init_from_data(xb, discriminator, generator)
     loss = ifnone(loss_func, SGANLoss(dls.c, unl_weight=unl_weight, smooth=smooth, gen_loss=gen_loss, fm_p=fm_p,
                                       cons_weight=cons_weight, cons=cons, cons_thresh=cons_thresh, cons_warmup=cons_warmup,
                                       man_weight=man_weight, man_eps=man_eps, man_warmup=man_warmup))
@@ -527,12 +526,11 @@ def supervised_learner(
     **kwargs
 )->SGANLearner:
     "A `Learner` that trains the discriminator as a classifier on the labeled items of `dls` only"
-    shape = dls.one_batch()[0].shape[1:]
-    if arch is not None: discriminator = _arch_disc(shape, dls.c, arch, pretrained, 'implicit', discriminator)
-    elif pretrained: raise ValueError("pretrained=True needs `arch` (e.g. arch=resnet18).")
-    if discriminator is None: discriminator = default_models(shape, dls.c)[0]
-    _check_models(dls, discriminator)
-    if ifnone(wn_init, sgan_presets(shape, discriminator)['wn_init']): _init_from_data(dls, discriminator)
+    xb = dls.one_batch()[0]
+    shape = xb.shape[1:]
+    discriminator = _pick_models(shape, dls.c, discriminator, None, arch, pretrained, 'implicit', gen=False)[0]
+    _check_models(xb, dls.c, discriminator)
+    if ifnone(wn_init, sgan_presets(shape, discriminator)['wn_init']): _init_from_data(xb, discriminator)
     learn = SGANLearner(dls, discriminator, loss_func=SGANLoss(dls.c), opt_func=ifnone(opt_func, sgan_adam), lr=lr, moms=moms, wd=wd,
                         splitter=_body_splitter if arch is not None else trainable_params, metrics=metrics,
                         cbs=L(cbs)+[LabeledOnly(), SmoothLossOnDevice()], **kwargs)
@@ -541,17 +539,16 @@ def supervised_learner(
 
 # %% ../nbs/08_learner.ipynb #dfe3fd4b
 @patch
-def show_samples(self:Learner,
+def show_samples(self:SGANLearner,
     n:int=100, # number of images
     nrows:int=10, # rows of the grid
     figsize:tuple=None, # size of the figure
     **kwargs # passed to `subplots`
 ):
     "Show a grid of `n` images from the generator"
-    gen = self.model.generator
-    mode = gen.training
-    with torch.no_grad(): imgs = gen.eval().sample(n).cpu()
-    gen.train(mode)
+    gen = getattr(self.model, 'generator', None)
+    if gen is None: raise ValueError("This learner has no generator (a `supervised_learner`?): `show_samples` needs an `sgan_learner`.")
+    imgs = generate(gen, n).cpu()
     ncols = math.ceil(n/nrows)
     axs = subplots(nrows, ncols, figsize=ifnone(figsize, (ncols, nrows)), **kwargs)[1].flat
     for im,ax in zip(imgs, axs): show_image(im, ax=ax, cmap='Greys' if im.shape[0]==1 else None)

@@ -12,8 +12,8 @@ from torch.nn.utils import weight_norm as _weight_norm
 
 # %% auto #0
 __all__ = ['wn', 'GaussianNoise', 'keep_mask', 'FastDropout', 'gan_logit', 'SGANDiscriminator', 'init_wn_', 'mlp_discriminator',
-           'SGANGenerator', 'mlp_generator', 'conv_discriminator', 'salimans_discriminator', 'CropTo', 'conv_generator',
-           'InputNorm', 'body_discriminator']
+           'SGANGenerator', 'generate', 'mlp_generator', 'conv_discriminator', 'salimans_discriminator', 'CropTo',
+           'conv_generator', 'InputNorm', 'body_discriminator']
 
 # %% ../nbs/05_models.ipynb #481830c4
 def wn(
@@ -149,13 +149,30 @@ class SGANGenerator(Module):
         dist:str='uniform', # 'uniform' (in [0,1]) or 'normal'
     ): store_attr()
     def forward(self, z): return self.net(z).view(-1, *self.img_shape)
-    def noise(self, n:int)->Tensor:
+    def noise(self,
+        n:int, # number of inputs
+        generator:torch.Generator=None, # draw with this random number generator (a fixed seed), then move to the generator's device
+    )->Tensor:
         "`n` random inputs: `[n,nz]` uniform in [0,1] (or standard normal), on the generator's device"
         p = first(self.parameters())
-        return (torch.rand if self.dist=='uniform' else torch.randn)(n, self.nz, device=p.device)
+        draw = torch.rand if self.dist=='uniform' else torch.randn
+        if generator is None: return draw(n, self.nz, device=p.device)
+        return draw(n, self.nz, generator=generator, device=generator.device).to(p.device)
     def sample(self, n:int)->Tensor:
         "`n` images from random inputs"
         return self(self.noise(n))
+
+# %% ../nbs/05_models.ipynb #0505c182
+def generate(
+    gen:nn.Module, # a generator: `sample(n)` draws `n` images, `gen(z)` makes them from random inputs `z`
+    z:Tensor|int, # random inputs, or how many images to draw
+)->Tensor:
+    "Images from `gen` in eval mode and without gradients, for showing or saving them; `gen`'s mode is kept"
+    mode = gen.training
+    try:
+        gen.eval()
+        with torch.no_grad(): return gen.sample(z) if isinstance(z, int) else gen(z.to(first(gen.parameters()).device))
+    finally: gen.train(mode)
 
 # %% ../nbs/05_models.ipynb #b3a9f7e6
 def mlp_generator(

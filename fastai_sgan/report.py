@@ -8,6 +8,7 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/report.html.md"""
 from __future__ import annotations
 from fastai.vision.all import *
 from torchvision.utils import save_image
+from .models import generate
 from .callback import *
 
 # %% auto #0
@@ -28,20 +29,14 @@ class SaveSamples(Callback):
     def before_fit(self):
         self.sgan_skip = hasattr(self.learn, 'lr_finder') or not hasattr(self.model, 'generator')
         if self.sgan_skip: return
-        gen = self.model.generator
-        rand = torch.rand if gen.dist=='uniform' else torch.randn
-        self.sgan_z = rand(self.n, gen.nz, generator=torch.Generator().manual_seed(self.seed))
+        self.sgan_z = self.model.generator.noise(self.n, generator=torch.Generator().manual_seed(self.seed))
         self.sgan_dir = self.learn.path/self.path
         self.sgan_dir.mkdir(parents=True, exist_ok=True)
         self.learn.sample_files = L()
 
     def after_epoch(self):
         if self.sgan_skip: return
-        gen = self.model.generator
-        mode = gen.training
-        p = first(gen.parameters())
-        with torch.no_grad(): imgs = gen.eval()(self.sgan_z.to(p.device)).float().cpu()
-        gen.train(mode)
+        imgs = generate(self.model.generator, self.sgan_z).float().cpu()
         f = self.sgan_dir/self.fname.format(epoch=self.epoch)
         save_image(imgs.clamp(0,1), f, nrow=self.nrow, padding=2, pad_value=1.)
         self.learn.sample_files.append(f)
