@@ -165,3 +165,12 @@ def test_colour_curve(tmp_path):
     assert '**+5.00**' in t[2] and '**+2.00**' in t[3] and rs[0]['data']=='CIFAR-10 (JPEG copy)'
     cc.plot(rs, tmp_path/'c.png')
     assert (tmp_path/'c.png').stat().st_size>1000
+    # seeds in several files (an SGAN-only run and a baselines-only run of seed 1) join the seed-0 file of their label count
+    def w1(name, **kinds):
+        (tmp_path/name).write_text(json.dumps({**kinds, 'settings': dict(n_labeled=1000, epochs=12, split=False, seeds=[1], kinds=list(kinds))}))
+        return tmp_path/name
+    g1,b1 = w1('i.json', sgan=runs(0.61)), w1('j.json', labels=runs(0.55), labels_strong=runs(0.56))
+    o = cc.rows([c1000, g1, b1])[0]
+    assert o['sgan']==pytest.approx([57, 61]) and o['strong']==pytest.approx([54, 56]) and '**+4.00**' in cc.table([o])
+    for bad in ([c1000, g1], [c1000, c1000], [g1]): # seed 1 without its baselines; a seed twice; no baselines at all
+        with pytest.raises(SystemExit): cc.rows(bad)
