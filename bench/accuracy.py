@@ -2,12 +2,12 @@
 
     .venv/bin/python bench/accuracy.py digits            # 50 labels, 500 held out, 60 epochs, 3 seeds
     .venv/bin/python bench/accuracy.py mnist --seeds 2   # 100 labels, the 10,000 test digits, 10 epochs
-    .venv/bin/python bench/accuracy.py mnist --no-baseline --kw man_weight=1e-4   # an option of sgan_learner
-    .venv/bin/python bench/accuracy.py mnist --no-baseline --kw cons_weight=1 --kw cons=ce   # pseudo-labels
+    .venv/bin/python bench/accuracy.py mnist --no-baseline --kw "terms=[ManifoldTerm(1e-4)]"   # an option of sgan_learner
+    .venv/bin/python bench/accuracy.py mnist --no-baseline --kw "terms=[ConsistencyTerm(1,'ce')]"   # pseudo-labels
 
 `--precision` is `auto` by default: the fastest precision and memory format (measured on a CPU: `SGANLearner.to_precision`).
 `--kw NAME=VALUE` passes more arguments to `sgan_learner` (choose them with `bench/choose.py` first); a value is read
-as a Python literal, or as transforms when written `digit_tfms(SHIFT,ROTATE,ZOOM)` (e.g. `--kw "cons_tfm=digit_tfms(2,20,0.2)"`).
+as a Python literal, as transforms when written `digit_tfms(SHIFT,ROTATE,ZOOM)`, or as terms (`--kw "terms=[ConsistencyTerm(1,'ce',tfm=digit_tfms(2,20,0.2))]"`).
 
 The accuracy reported is the final epoch's, on the held-out/test set (no model selection on it).
 """
@@ -46,7 +46,7 @@ def main():
     p.add_argument('--baseline-only', action='store_true')
     p.add_argument('--json', default=None, help='also write the results to this file')
     p.add_argument('--kw', action='append', default=[], metavar='NAME=VALUE',
-                   help='more arguments of sgan_learner, e.g. --kw man_weight=1e-4 (repeat the option)')
+                   help='more arguments of sgan_learner, e.g. --kw "terms=[ManifoldTerm(1e-4)]" (repeat the option)')
     a = p.parse_args()
     kws = parse_kws(p, a.kw)
     seeds = range(a.seeds or (3 if a.task=='digits' else 2))

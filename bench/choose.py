@@ -7,19 +7,20 @@ digits split 50,000 / 10,000, the digits bench's 1,297 training images split 997
 
     .venv/bin/python bench/choose.py mnist --seeds 0 1                       # the defaults, 10 epochs
     .venv/bin/python bench/choose.py mnist --noise 0.1 0.2 --seeds 0 1        # another noise level in the default MLP
-    .venv/bin/python bench/choose.py mnist --lr 2e-2 --kw n_gen=2 --kw smooth=0.1
+    .venv/bin/python bench/choose.py mnist --lr 2e-2 --kw n_gen=2 --kw ema=0.99
     .venv/bin/python bench/choose.py digits --noise 0.15 0.3 --lr 1e-2 --seeds 0 1 2 3 4 5   # 60 epochs
     .venv/bin/python bench/choose.py mnist --epochs 50 --bs 256 --noise 0.3 0.5   # a longer run with bigger batches
     .venv/bin/python bench/choose.py mnist --aug 2 0 0         # shifts only: digit_tfms(2, 0, 0)
     .venv/bin/python bench/choose.py mnist --labels-of 4 --confused 5   # the 100 labels of from_mnist(seed=4), most confused pairs
-    .venv/bin/python bench/choose.py mnist --kw cons_weight=1 --kw cons=ce --kw "cons_tfm=digit_tfms(2,20,0.2)"   # pseudo-labels, strong views
+    .venv/bin/python bench/choose.py mnist --kw "terms=[ConsistencyTerm(1,'ce',tfm=digit_tfms(2,20,0.2))]"   # pseudo-labels, strong views
 """
 import argparse, ast, json, math, os, platform, time
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 from fastai.vision.all import set_seed, ClassificationInterpretation
 from fastai_sgan.all import (SemiSupervisedDataLoaders, GaussianNoise, UNLABELED, default_models, digit_tfms, colour_tfms, label_subset, load_digits,
-                             load_mnist, mlp_discriminator, sgan_learner, supervised_learner)
+                             load_mnist, mlp_discriminator, sgan_learner, supervised_learner, ConsistencyTerm, ManifoldTerm,
+                             RandomShift, SGANLoss)
 
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
 
@@ -61,11 +62,15 @@ def kw_arg(s):
     "`name=value` → `(name, value)`, the value read as a Python literal when it is one, `digit_tfms(...)` or `colour_tfms(...)` as those transforms"
     if '=' not in s: raise argparse.ArgumentTypeError(f"{s!r}: write name=value, e.g. n_gen=2")
     k,v = s.split('=', 1)
-    for name,(f,eg) in TFMS.items(): # e.g. cons_tfm=digit_tfms(2,20,0.2): stronger second views
+    for name,(f,eg) in TFMS.items(): # e.g. tfm=digit_tfms(2,20,0.2)
         if not (v.startswith(f'{name}(') and v.endswith(')')): continue
         args = v[len(name)+1:-1]
         try: return k,f(*ast.literal_eval(f"({args},)" if args.strip() else "()"))
-        except (ValueError, SyntaxError, TypeError) as e: raise argparse.ArgumentTypeError(f"{s!r}: {e}; write e.g. cons_tfm={name}({eg})")
+        except (ValueError, SyntaxError, TypeError) as e: raise argparse.ArgumentTypeError(f"{s!r}: {e}; write e.g. {k}={name}({eg})")
+    if k=='terms': # e.g. terms=[ManifoldTerm(1e-4)] or terms=[ConsistencyTerm(1,'ce',tfm=colour_tfms())]
+        ns = dict(ConsistencyTerm=ConsistencyTerm, ManifoldTerm=ManifoldTerm, RandomShift=RandomShift, **{n:f for n,(f,_) in TFMS.items()})
+        try: return k,list(eval(v, {'__builtins__': {}}, ns))
+        except Exception as e: raise argparse.ArgumentTypeError(f"{s!r}: {e}; write e.g. terms=[ManifoldTerm(1e-4)] or terms=[ConsistencyTerm(1,'ce',tfm=colour_tfms())]")
     try: v = ast.literal_eval(v)
     except (ValueError, SyntaxError): pass
     return k,v
@@ -93,7 +98,7 @@ def main():
     p.add_argument('--noise', type=float, nargs=2, default=None, metavar=('INPUT','HIDDEN'),
                    help="Gaussian noise of the default MLP discriminator; default: default_models' levels")
     p.add_argument('--kw', action='append', default=[], metavar='NAME=VALUE',
-                   help='more arguments of sgan_learner / supervised_learner, e.g. --kw n_gen=2 or --kw "cons_tfm=digit_tfms(2,20,0.2)" (repeat the option)')
+                   help="more arguments of sgan_learner / supervised_learner, e.g. --kw n_gen=2 or --kw \"terms=[ConsistencyTerm(1,'ce',tfm=digit_tfms(2,20,0.2))]\" (repeat the option)")
     p.add_argument('--baseline', action='store_true', help='supervised_learner instead of sgan_learner')
     p.add_argument('--data', default=None, help='MNIST IDX folder (default: ../shared/data/mnist)')
     p.add_argument('--labels-of', type=int, default=None, metavar='SEED',

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/cifar.py --n-labeled 4000 --epochs 6            # test set, 2 seeds, SGAN and both baselines
     .venv/bin/python bench/cifar.py --split --seeds 0 --no-baseline         # 45,000/5,000 split of the training photos
-    .venv/bin/python bench/cifar.py --split --seeds 0 --kw n_gen=1 --kw ema_decay=0.99   # an option of sgan_learner
+    .venv/bin/python bench/cifar.py --split --seeds 0 --kw n_gen=1 --kw ema=0.99   # an option of sgan_learner
     .venv/bin/python bench/cifar.py --split --seeds 0 --disc salimans       # Salimans' discriminator for every learner
     .venv/bin/python bench/cifar.py --split --seeds 0 --ema-probe 0 0.99 0.995   # also the network itself and two other EMAs
     .venv/bin/python bench/cifar.py --time 40                                # seconds a batch of each learner, 40 batches
@@ -23,7 +23,7 @@ reported is the last epoch's on the held-out photos; the gain is over the better
 batches, then trains the SGAN for as many epochs as fit in S seconds (at least one) and prints each epoch's test
 accuracy against the seconds since the start of training. `--n-unlabeled` keeps part of the unlabeled pool (tiny runs).
 `--ema-probe 0 0.99` also evaluates, each epoch, the trained network itself (0) and EMAs of it with the given decays,
-beside what the learner reports (for the SGAN, its EMA of decay `ema_decay`): one run measures the EMA's decay.
+beside what the learner reports (for the SGAN, its EMA of decay `ema`): one run measures the EMA's decay.
 """
 import argparse, json, os, pickle, platform, subprocess, sys, time
 from pathlib import Path

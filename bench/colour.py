@@ -19,8 +19,8 @@ unlabeled pool too. `sgan_learner(dls)` and `supervised_learner(dls)` with their
 accuracy of the last epoch on the first `--n-test` coloured test digits (no epoch is chosen on them). With `--split`
 the held-out digits are other training digits (from 50,000 on), for choosing settings without the test set.
 `--shift` gives both learners training batches shifted by up to that many pixels; `--cons-weight` adds the SGAN's
-consistency term (`sgan_learner(cons_weight=...)`), `--man-weight` (and `--man-eps`) its manifold term
-(`sgan_learner(man_weight=...)`). Sample grids of the generator after each epoch go to
+consistency term (`ConsistencyTerm`), `--man-weight` (and `--man-eps`) its manifold term
+(`ManifoldTerm`). Sample grids of the generator after each epoch go to
 `--out`/svhn_seed{S}/. Target: SGAN ≥ supervised only + 5 points. `--n-labeled 0 --baseline-only` labels every training
 digit: the ceiling that unlabeled data could reach in runs of that length. With fewer labels (`--n-labeled 250`) the
 labels alone reach less and the SGAN's gain grows.
@@ -29,7 +29,7 @@ import argparse, json, os, platform, time
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from fastai.vision.all import set_seed, L
-from fastai_sgan.all import (SemiSupervisedDataLoaders, load_mnist, sgan_learner, supervised_learner, SaveSamples, plot_history, RandomShift,
+from fastai_sgan.all import (ConsistencyTerm, ManifoldTerm, SemiSupervisedDataLoaders, load_mnist, sgan_learner, supervised_learner, SaveSamples, plot_history, RandomShift,
                              auto_precision, cpu_has_bf16, conv_discriminator, colour_tfms)
 
 MNIST = Path(__file__).resolve().parents[2]/'shared'/'data'/'mnist'
@@ -75,8 +75,9 @@ def run_svhn(a, seed, kind):
     out = Path(a.out)/f'svhn_seed{seed}'
     disc = dict(discriminator=conv_discriminator(3, 10, 32, p=a.disc_p)) if a.disc_p else {} # the same for both learners
     if kind=='sgan':
-        learn = sgan_learner(dls, path=out, cons_weight=a.cons_weight, cons=a.cons, cons_tfm=colour_tfms() if a.strong else None,
-                             man_weight=a.man_weight, man_eps=a.man_eps, precision=a.precision, **disc)
+        terms = ([ConsistencyTerm(a.cons_weight, a.cons, tfm=colour_tfms() if a.strong else None)] if a.cons_weight else []) + \
+                ([ManifoldTerm(a.man_weight, a.man_eps)] if a.man_weight else [])
+        learn = sgan_learner(dls, path=out, terms=terms, precision=a.precision, **disc)
         cbs = [SaveSamples('samples', n=64, nrow=8)]
     else: learn,cbs = supervised_learner(dls, path=out, precision=a.precision, **disc),[]
     start = time.perf_counter()
@@ -97,12 +98,12 @@ def main():
     p.add_argument('--bs', type=int, default=64, help='svhn: unlabeled (and labeled) images per batch')
     p.add_argument('--split', action='store_true', help='svhn: validate on training digits 50,000–59,999, not the test set')
     p.add_argument('--shift', type=int, default=0, help='svhn: train both learners on batches shifted by up to this many pixels (RandomShift)')
-    p.add_argument('--cons-weight', type=float, default=0., help="svhn: the SGAN's consistency term (sgan_learner's cons_weight; second views shifted by up to 2 pixels)")
+    p.add_argument('--cons-weight', type=float, default=0., help="svhn: the SGAN's consistency term (ConsistencyTerm's weight; second views shifted by up to 2 pixels)")
     p.add_argument('--cons', default='kl', choices=['kl','mse','ce'], help="svhn: that term's measure (ce: FixMatch-style pseudo-labels)")
-    p.add_argument('--strong', action='store_true', help="svhn: colour-strong second views for the consistency term (cons_tfm=colour_tfms())")
+    p.add_argument('--strong', action='store_true', help="svhn: colour-strong second views for the consistency term (ConsistencyTerm(tfm=colour_tfms()))")
     p.add_argument('--baseline-strong', action='store_true', help="svhn: the labels-only learner trains on batches changed by colour_tfms() too")
     p.add_argument('--disc-p', type=float, default=0., help="svhn: dropout after each block of both learners' conv discriminator")
-    p.add_argument('--man-weight', type=float, default=0., help="svhn: the SGAN's manifold term (sgan_learner's man_weight)")
+    p.add_argument('--man-weight', type=float, default=0., help="svhn: the SGAN's manifold term (ManifoldTerm's weight)")
     p.add_argument('--man-eps', type=float, default=0.1, help="svhn: that term's step in the generator's input (man_eps)")
     p.add_argument('--baseline-only', action='store_true')
     p.add_argument('--no-baseline', action='store_true')

@@ -9,6 +9,7 @@ from .augment import *
 from .datasets import *
 from .models import *
 from .losses import *
+from .precision import *
 from .callback import *
 from .learner import *
 from .report import *

@@ -8,11 +8,14 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/distributed.html.md"""
 from __future__ import annotations
 try: import accelerate
 except ImportError as e: raise ImportError("Training on several processes needs accelerate: pip install 'fastai_sgan[distributed]' (or accelerate).") from e
+from itertools import chain
 from fastai.vision.all import *
 from fastai.distributed import *
 from fastai.distributed import _round_to_multiple
 from .data import *
 from .data import _whole_batches
+from .callback import SGANTrainer
+
 
 # %% auto #0
 __all__ = ['SGANDistributedDL', 'SGANDistributedTrainer']
@@ -42,11 +45,45 @@ class SGANDistributedDL(DistributedDL):
         return _whole_batches(self, self.batch_idxs)
 
 # %% ../nbs/10_distributed.ipynb #bb1c0956
+def _all_reduce_mean(ts:list):
+    "Average the tensors `ts` over the processes, in place, in one `all_reduce`"
+    flat = torch.cat([t.flatten() for t in ts])
+    torch.distributed.all_reduce(flat)
+    flat /= num_distrib()
+    for t,f in zip(ts, flat.split([t.numel() for t in ts])): t.copy_(f.view_as(t))
+
+def _sync_grads(params:list):
+    "Average the gradients of `params` over the processes (those that have one)"
+    if grads:=[p.grad for p in params if p.grad is not None]: _all_reduce_mean(grads)
+
+def _broadcast(*ms):
+    "Copy process 0's parameters and buffers of the modules `ms` (`None`s skipped) to every process"
+    for m in ms:
+        if m is not None:
+            for t in chain(m.parameters(), m.buffers()): torch.distributed.broadcast(t.data, 0)
+
 class SGANDistributedTrainer(DistributedTrainer):
-    "fastai's `DistributedTrainer` with `SGANDistributedDL` loaders, and `SyncBatchNorm` only on GPUs"
+    "fastai's `DistributedTrainer` with `SGANDistributedDL` loaders, `SyncBatchNorm` only on GPUs, and the generator synced by hand"
     def before_fit(self):
         self.sync_bn = self.sync_bn and first(self.model.parameters()).is_cuda
+        m = self.model
+        # DDP handles the discriminator only: the generator (stepped outside of DDP's forward) and the EMA are synced here
+        m._ddp_params_and_buffers_to_ignore = [n for n,_ in chain(m.named_parameters(), m.named_buffers()) if n.startswith(('generator.','ema.'))]
         super().before_fit()
+        self.trainer = first(cb for cb in self.learn.cbs if isinstance(cb, SGANTrainer))
+        self.several = torch.distributed.is_available() and torch.distributed.is_initialized() and num_distrib()>1
+        if not (self.several and self.trainer is not None): return
+        _broadcast(m.generator, m.ema) # process 0's generator and EMA, as DDP does for the discriminator
+        self.trainer.sync_grads = _sync_grads # before each generator step
+
+    def after_train(self): # the generator's batch-norm statistics: process 0's
+        if self.several and self.trainer is not None:
+            for b in get_model(self.model).generator.buffers(): torch.distributed.broadcast(b, 0)
+
+    def after_fit(self):
+        if getattr(self, 'trainer', None) is not None: self.trainer.sync_grads = None
+        super().after_fit()
+
     def _wrap_dl(self, dl):
         if isinstance(dl, DistributedDL): return dl
         dev = first(self.learn.model.parameters()).device

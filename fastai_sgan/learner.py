@@ -12,13 +12,15 @@ from .masking import *
 from .data import *
 from .models import *
 from .losses import *
+from .losses import _legacy_terms
+from .precision import *
+from .precision import _warn_slow_bf16
 from .callback import *
+from .models import _is_conv
 
 # %% auto #0
 __all__ = ['SGAN_PRESETS', 'default_models', 'sgan_presets', 'default_lr', 'default_n_gen', 'SGANOptimWrapper', 'sgan_adam',
-           'cpu_has_bf16', 'bf16_is_fast', 'auto_precision', 'precision_times_file', 'time_precisions',
-           'fastest_precision', 'SGANLearner', 'sgan_learner', 'LabeledOnly', 'supervised_learner', 'save_classifier',
-           'load_classifier']
+           'SGANLearner', 'sgan_learner', 'LabeledOnly', 'supervised_learner', 'save_classifier', 'load_classifier']
 
 # %% ../nbs/08_learner.ipynb #a42ecdf5
 def _small_grey(shape)->bool:
@@ -43,10 +45,6 @@ def default_models(
     return conv_discriminator(c, k, size=min(h,w), fake=fake),conv_generator(tuple(shape), nz)
 
 # %% ../nbs/08_learner.ipynb #62a926e9
-def _is_conv(disc:nn.Module)->bool:
-    "Whether `disc` has convolutions"
-    return any(isinstance(m, nn.modules.conv._ConvNd) for m in disc.modules())
-
 # The defaults of `sgan_learner` (and so of `sgan-train`), by kind of discriminator and images; how each was chosen is
 # told in the text around `default_lr` and `default_n_gen`
 SGAN_PRESETS = {
@@ -188,138 +186,12 @@ def _safe_load(file, device, **torch_load_kwargs):
     with torch.serialization.safe_globals(allowed): return torch.load(file, map_location=device, **kw)
 
 # %% ../nbs/08_learner.ipynb #8a7ef3ed
-def cpu_has_bf16()->bool:
-    "Whether this CPU has bfloat16 instructions (AVX-512 BF16 or AMX), without which bf16 autocast is emulated and slow"
-    cpu = getattr(torch, 'cpu', None) # torch's own checks of the CPU's instructions
-    return any(getattr(cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
-
-def bf16_is_fast(
-    device=None, # a `torch.device` or its name; default: fastai's `default_device()`
-)->bool:
-    "Whether `device` computes in bfloat16 natively, so that bf16 can train faster than fp32: a GPU that does, or a CPU with `cpu_has_bf16`"
-    device = torch.device(ifnone(device, default_device()))
-    if device.type=='cuda': return torch.cuda.is_bf16_supported(including_emulation=False)
-    return device.type=='cpu' and cpu_has_bf16()
-
-def auto_precision(
-    device=None, # a `torch.device` or its name; default: fastai's `default_device()`
-)->str:
-    "The precision to train in on `device` without measuring: 'bf16' where `bf16_is_fast`, else 'fp32'"
-    return 'bf16' if bf16_is_fast(device) else 'fp32'
-
 def _dls_device(dls): return getattr(dls, 'device', None) or default_device()
 def _body(model): return getattr(getattr(model, 'disc', model), 'body', getattr(model, 'disc', model))
 
-_times = {} # seconds measured by `time_precisions`, by network, batch and candidate: each measured once a process
-
-def precision_times_file()->Path:
-    "Where `time_precisions` keeps its measurements between processes: `sgan_precision.json` in `FASTAI_HOME` (default `~/.fastai`)"
-    return Path(os.environ.get('FASTAI_HOME', '~/.fastai')).expanduser()/'sgan_precision.json'
-
-def _machine()->str:
-    "The CPU's model, torch's version and threads: what the measurements of `time_precisions` hold for"
-    try: cpu = next(l.split(':',1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): cpu = platform.processor() or platform.machine()
-    return f"{cpu}|torch {torch.__version__}|{torch.get_num_threads()} threads"
-
-def _read_times()->dict:
-    "The measurements kept in `precision_times_file` (none if it is missing or unreadable)"
-    try: return json.loads(precision_times_file().read_text())
-    except (OSError, ValueError): return {}
-
-def _write_times(new:dict):
-    "Add `new` to the file of measurements, replacing it whole (so a reader never sees half of it); a folder that can't be written is skipped"
-    f = precision_times_file()
-    try:
-        f.parent.mkdir(parents=True, exist_ok=True)
-        tmp = f.with_name(f'{f.name}.{os.getpid()}.part')
-        tmp.write_text(json.dumps(_read_times() | new, indent=0))
-        os.replace(tmp, f)
-    except OSError: pass
-
-def time_precisions(
-    net:nn.Module, # the network to time; copies of it run, so `net` is left as it is
-    x:Tensor, # a batch of its inputs (the first `n` are timed)
-    candidates=(('fp32',False),('fp32',True)), # `(precision, channels_last)` pairs, precision 'fp32' or 'bf16'
-    reps:int=5, # timed passes of each, after one to warm up: the median counts
-    n:int=64, # inputs a pass
-)->dict:
-    "Seconds a forward and backward pass of `net` on `x` takes in each of `candidates`, measured once a machine: `{(precision, channels_last): seconds}`"
-    x = x[:n].detach().as_subclass(Tensor).float()
-    key = (x.device.type, tuple(x.shape), tuple((type(m).__name__, tuple(p.shape)) for m in net.modules() for p in m.parameters(recurse=False)))
-    saved,mach = None,_machine()
-    for c in candidates: # measured before, by this process or (`precision_times_file`) another one on the same machine
-        if (key,*c) in _times: continue
-        saved = ifnone(saved, _read_times())
-        if (k:=repr((mach,key,*c))) in saved: _times[(key,*c)] = saved[k]
-    todo = [c for c in candidates if (key,*c) not in _times]
-    nets = {}
-    for prec,cl in todo: # copies (modules with torch's `weight_norm` refuse `deepcopy`), in each memory format
-        m = pickle.loads(pickle.dumps(net)).train()
-        nets[prec,cl] = (m.to(memory_format=torch.channels_last),x.contiguous(memory_format=torch.channels_last)) if cl else (m,x)
-    ts = {c:[] for c in todo}
-    with torch.random.fork_rng(devices=[]): # dropout's draws leave the training's random numbers as they were
-        for _ in range(reps+1): # the candidates in turn, so that a slower moment of the machine slows them all
-            for (prec,cl),(m,xi) in nets.items():
-                t = time.perf_counter()
-                with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=prec=='bf16'): out = m(xi)
-                if out.requires_grad: out.float().sum().backward() # (a frozen body computes no gradients)
-                ts[prec,cl].append(time.perf_counter()-t)
-    for c,v in ts.items(): _times[(key,*c)] = float(np.median(v[1:]))
-    if todo: _write_times({repr((mach,key,*c)):_times[(key,*c)] for c in todo})
-    return {(p,cl):_times[key,p,cl] for p,cl in candidates}
-
-def fastest_precision(
-    net:nn.Module, # the network to train (for a learner: the discriminator's body)
-    x, # a batch of its inputs, or a function returning one (called only if something is to be measured)
-    precision:str='auto', # 'auto' (fp32 or, where `bf16_is_fast`, bf16) or 'fp32'
-    channels_last:bool=None, # the memory format; `None`: either, for networks with convolutions
-    margin:float=0.1, # another choice than plain fp32 must be this much faster (a tenth)
-)->tuple:
-    "The fastest `(precision, channels_last)` to train `net` in on a CPU, measured with `time_precisions`"
-    conv = _is_conv(net)
-    precs = ['fp32'] + (['bf16'] if precision=='auto' and bf16_is_fast('cpu') else [])
-    fmts = [bool(channels_last)] if channels_last is not None else [False, True] if conv else [False]
-    cands = [(p,cl) for p in precs for cl in fmts]
-    if len(cands)==1: return cands[0]
-    ts = time_precisions(net, x() if callable(x) else x, cands)
-    best = min(ts, key=ts.get)
-    return best if ts[best]<(1-margin)*ts[cands[0]] else cands[0]
-
-_bf16_warned = False
-def _warn_slow_bf16(device):
-    "Warn, once a process, that bf16 on `device` is slower than fp32"
-    global _bf16_warned
-    if _bf16_warned or bf16_is_fast(device): return
-    _bf16_warned = True
-    what = "this CPU has no AVX-512 BF16 or AMX instructions" if torch.device(device).type=='cpu' else f"{device} does not compute in bf16"
-    warn(f"bf16 will train slower than fp32 here: {what}. `learn.to_precision('auto')` picks the fastest precision (fp32 here).")
-
 
 # %% ../nbs/08_learner.ipynb #b720fb4b
-def _sgan_cbs(learn):
-    "The learner's `DeviceMixedPrecision` and `SGANTrainer` callbacks (`None` where it has none)"
-    return tuple(first(learn.cbs, lambda cb: isinstance(cb, t)) for t in (DeviceMixedPrecision, SGANTrainer))
-
-def _scaler_states(learn)->dict:
-    "The states of the fp16 gradient scalers, the discriminator's (`disc`) and the generator's (`gen`), where there are"
-    mp,tr = _sgan_cbs(learn)
-    res,sc = {},getattr(learn, 'scaler', None)
-    if sc is not None and sc.is_enabled(): res['disc'] = sc.state_dict()
-    elif mp is not None and mp.scaler_state: res['disc'] = mp.scaler_state
-    gs = getattr(tr, 'sgan_scaler', None)
-    if gs is not None and gs.is_enabled(): res['gen'] = gs.state_dict()
-    elif tr is not None and tr.gen_scaler_state: res['gen'] = tr.gen_scaler_state
-    return res
-
-def _set_scaler_states(learn, st:dict):
-    "Give the scalers the states `st` of `_scaler_states`: now if they exist, else when the next fit makes them"
-    mp,tr = _sgan_cbs(learn)
-    for key,cb,attr,live in (('disc', mp, 'scaler_state', getattr(learn, 'scaler', None)),
-                             ('gen', tr, 'gen_scaler_state', getattr(tr, 'sgan_scaler', None))):
-        if key not in st or cb is None: continue
-        setattr(cb, attr, st[key])
-        if live is not None and live.is_enabled(): live.load_state_dict(st[key])
+def _mixed_precision(learn): return first(learn.cbs, lambda cb: isinstance(cb, DeviceMixedPrecision))
 
 def _defines(cb, name:str)->bool:
     "Whether the callback `cb` has its own `name` event (on its class, or given to it as `Callback(name=f)`)"
@@ -352,7 +224,8 @@ class SGANLearner(Learner):
         if with_opt and self.opt is not None:
             state = dict(model=state, opt=self.opt.state_dict(), rng=_rng_state(self.dls))
             if getattr(self, 'gen_opt', None) is not None: state['gen_opt'] = self.gen_opt.state_dict()
-            if scalers:=_scaler_states(self): state['scalers'] = scalers # fp16: the gradient scales go on where they were
+            mp = _mixed_precision(self) # fp16: the gradient scales go on where they were
+            if mp is not None and (scalers:=mp.scaler_state()): state['scalers'] = scalers
         torch.save(state, file, pickle_protocol=pickle_protocol)
         return file
 
@@ -380,7 +253,7 @@ class SGANLearner(Learner):
             if getattr(self, 'gen_opt', None) is None: create_gen_opt(self)
             self.gen_opt.load_state_dict(state['gen_opt'])
         if 'rng' in state: _set_rng_state(state['rng'], self.dls)
-        if 'scalers' in state: _set_scaler_states(self, state['scalers'])
+        if 'scalers' in state and (mp:=_mixed_precision(self)) is not None: mp.load_scaler_state(state['scalers'])
         return self
 
     def export(self, fname='export.pkl', **kwargs):
@@ -443,32 +316,32 @@ class SGANLearner(Learner):
         return self
 
 # %% ../nbs/08_learner.ipynb #fcdfc7ef
+def _legacy_args(kwargs:dict)->tuple:
+    "0.1.0's arguments of `sgan_learner` that moved, popped from `kwargs` with a warning: `SGANLoss`'s, the EMA's decay, and the terms"
+    loss_kw = {k:kwargs.pop(k) for k in ('gen_loss','smooth','unl_weight') if k in kwargs}
+    if loss_kw: warn(f"sgan_learner({', '.join(loss_kw)}=...) is deprecated: pass loss_func=SGANLoss({', '.join(f'{k}={v!r}' for k,v in loss_kw.items())}).", FutureWarning)
+    decay = kwargs.pop('ema_decay', None)
+    if decay is not None: warn(f"sgan_learner(ema_decay=...) is deprecated: pass ema={decay!r}.", FutureWarning)
+    return loss_kw,decay,_legacy_terms(kwargs, 'sgan_learner')
+
 @delegates(Learner.__init__)
 def sgan_learner(
     dls:SemiSupervisedDataLoaders, # semi-supervised data
+    # the models
     generator:SGANGenerator=None, # default: `default_models`
     discriminator:SGANDiscriminator=None, # default: `default_models`
     arch=None, # a fastai/torchvision architecture (e.g. `resnet18`) for the discriminator's body, instead of `discriminator`
     pretrained:bool=False, # with `arch`: start from its pretrained weights, body frozen (as `vision_learner`; `fine_tune` unfreezes)
     fake:str='implicit', # fake class of the default discriminator: 'implicit' or 'explicit'
     wn_init:bool=None, # data-dependent initialization of the weight-normed layers (`init_wn_`); `None`: `sgan_presets` (conv discriminators)
-    ema:bool=True, # validate and predict with an EMA of the discriminator's weights
-    ema_decay:float=0.999, # decay of that EMA
+    ema:float=0.999, # decay of the EMA of the discriminator's weights that validates and predicts (`DiscriminatorEMA`); `False`: none
+    # the SGAN's training
     n_gen:int=None, # generator steps per batch; `None`: `sgan_presets`
     gen_lr_mult:float=None, # generator lr = lr × `gen_lr_mult`; `None`: `sgan_presets` (3 for conv discriminators, else 1)
-    gen_loss='fm', # the generator's loss: 'fm' (feature matching), 'ns' (non-saturating) or a function (see `SGANLoss`)
     fm_p:int=None, # feature matching with mean squared (2) or absolute (1) difference; `None`: `sgan_presets` (1 for conv discriminators, else 2)
-    smooth:float=0., # one-sided label smoothing
-    unl_weight:float=1., # weight of the real-vs-fake loss in the discriminator's loss
-    cons_weight:float=0., # weight of a consistency term on the unlabeled images (`consistency`); 0: none
-    cons:str='kl', # its measure: 'kl', 'mse' or 'ce' (confident pseudo-labels)
-    cons_thresh:float=0.95, # with `cons='ce'`: the confidence a first view needs to be a target
-    cons_warmup:float=0., # its weight ramps up over this fraction of training
-    cons_tfm=None, # transform(s) making the second view of each unlabeled image; `None`: `RandomShift(2)`
-    man_weight:float=0., # weight of a manifold term: smoothness of the classes along the generator (`manifold_smoothness`); 0: none
-    man_eps:float=0.1, # its step in the generator's input
-    man_warmup:float=0., # its weight ramps up over this fraction of training
-    loss_func:SGANLoss=None, # the whole objective; default: an `SGANLoss` of `gen_loss`, `fm_p`, `smooth`, `unl_weight` and the `cons_*` and `man_*` arguments (which a given `loss_func` replaces)
+    terms:list=None, # regularizers of the discriminator, e.g. `[ConsistencyTerm(1.)]` or `[ManifoldTerm(1e-4)]` (`SGANTerm`)
+    loss_func:SGANLoss=None, # the whole objective (for `gen_loss`, `smooth`, `unl_weight`); default: an `SGANLoss` of `fm_p` and `terms`
+    # `Learner`'s, with a GAN's defaults
     lr:float=None, # default learning rate; `None`: `sgan_presets`
     moms:tuple=(0.5,0.5,0.5), # Adam β1 (constant: GANs want 0.5)
     wd:float=0., # weight decay
@@ -476,26 +349,31 @@ def sgan_learner(
     metrics=accuracy, # validation metrics; the loss parts are added
     cbs=None, # more callbacks
     precision:str='fp32', # 'fp32', 'bf16', 'fp16', or 'auto': the fastest the device offers (`SGANLearner.to_precision`)
-    **kwargs
+    **kwargs # passed to `Learner`; 0.1.0's `ema_decay`, `gen_loss`, `smooth`, `unl_weight`, `cons_*` and `man_*` still work, with a warning
 )->SGANLearner:
     "A `Learner` that trains a semi-supervised GAN on `dls` and predicts the K classes"
     if not isinstance(dls, SemiSupervisedDataLoaders): raise ValueError("dls must be SemiSupervisedDataLoaders.")
+    loss_kw,decay,old_terms = _legacy_args(kwargs)
+    ema = 0.999 if ema is True else ema # (0.1.0's `ema=True`)
+    if ema and decay is not None: ema = decay
+    terms = L(terms)+old_terms
+    if loss_func is not None and (terms or loss_kw):
+        raise ValueError("A `loss_func` holds the whole objective: pass the terms to it (`SGANLoss(terms=[...])`), not to `sgan_learner` as well.")
     xb = dls.one_batch()[0] # the shape of the images, the models' check and their initialization
     shape = xb.shape[1:]
     discriminator,generator = _pick_models(shape, dls.c, discriminator, generator, arch, pretrained, fake)
     _check_models(xb, dls.c, discriminator, generator)
     pre = sgan_presets(shape, discriminator)
-    lr,n_gen,fm_p,gen_lr_mult = ifnone(lr, pre['lr']),ifnone(n_gen, pre['n_gen']),ifnone(fm_p, pre['fm_p']),ifnone(gen_lr_mult, pre['gen_lr_mult'])
+    lr,n_gen,gen_lr_mult = ifnone(lr, pre['lr']),ifnone(n_gen, pre['n_gen']),ifnone(gen_lr_mult, pre['gen_lr_mult'])
     if ifnone(wn_init, pre['wn_init']): _init_from_data(xb, discriminator, generator)
-    loss = ifnone(loss_func, SGANLoss(dls.c, unl_weight=unl_weight, smooth=smooth, gen_loss=gen_loss, fm_p=fm_p,
-                                      cons_weight=cons_weight, cons=cons, cons_thresh=cons_thresh, cons_warmup=cons_warmup,
-                                      man_weight=man_weight, man_eps=man_eps, man_warmup=man_warmup))
-    cb = SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult, ema_decay=ema_decay, cons_tfm=cons_tfm)
-    for t in ('cons','man'):
-        if getattr(loss, f'{t}_weight', 0): cb.metrics.append(sgan_part(cb, f'loss_{t}'))
-    learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=ema), loss_func=loss, opt_func=ifnone(opt_func, sgan_adam),
+    loss = ifnone(loss_func, SGANLoss(dls.c, fm_p=fm_p, terms=terms, **loss_kw))
+    if isinstance(loss, SGANLoss) and loss.fm_p is None: loss.fm_p = pre['fm_p']
+    parts = SGANLossParts(['loss_lab','loss_unl','loss_gen','acc_lab']+[t.name for t in getattr(loss, 'terms', [])])
+    sgan_cbs = [SGANTrainer(n_gen=n_gen, gen_lr_mult=gen_lr_mult), *([DiscriminatorEMA(ema)] if ema else []),
+                parts, StopOnDivergence(), SmoothLossOnDevice()]
+    learn = SGANLearner(dls, SGANModel(discriminator, generator, ema=bool(ema)), loss_func=loss, opt_func=ifnone(opt_func, sgan_adam),
                         lr=lr, splitter=_body_splitter if arch is not None else lambda m: [params(m.disc)], moms=moms, wd=wd,
-                        metrics=L(metrics)+cb.metrics, cbs=L(cbs)+[cb, SmoothLossOnDevice()], **kwargs)
+                        metrics=L(metrics)+parts.metrics, cbs=L(cbs)+sgan_cbs, **kwargs)
     if pretrained: learn.freeze()
     return learn.to_precision(precision)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from fastai.vision.all import *
 from .masking import UNLABELED
 from .models import gan_logit
+from .augment import RandomShift
 
 # %% auto #0
 __all__ = ['FAKE', 'VIEW', 'MANIFOLD', 'masked_mean', 'masked_means', 'sup_loss', 'unsup_loss', 'feature_matching', 'ns_gen_loss',
-           'consistency', 'manifold_smoothness', 'pair_rows', 'SGANLoss']
+           'consistency', 'manifold_smoothness', 'pair_rows', 'SGANTerm', 'ConsistencyTerm', 'ManifoldTerm', 'SGANLoss']
 
 # %% ../nbs/06_losses.ipynb #c3288cfd
 FAKE = -2 # target of a generated image inside a discriminator batch
@@ -102,45 +103,122 @@ def pair_rows(
     paired = is_b & (rank<is_a.sum())
     return rows_a[rank.clamp(0, len(targ)-1)],paired
 
-# %% ../nbs/06_losses.ipynb #c1f342d6
+# %% ../nbs/06_losses.ipynb #255cdd07
+class SGANTerm:
+    "A regularizer of the discriminator for `SGANLoss(terms=...)`: the rows it adds to a batch, its term of the loss, its metric"
+    name = 'loss_term' # the metric's name, and the attribute of `SGANLoss` that keeps the term's last value
+    target = None # the target of the rows the term adds to a batch (`None`: it adds none)
+    def __init__(self,
+        weight:float=1., # the term's weight in the discriminator's loss
+        warmup:float=0., # the weight ramps up linearly from 0 over this fraction of training
+    ):
+        if not (weight>=0 and 0<=warmup<=1):
+            raise ValueError(f"{type(self).__name__}(weight={weight}, warmup={warmup}): use a weight >= 0 and a warm-up in [0, 1].")
+        store_attr('weight,warmup')
+        self.ramp = SchedLin(0., weight) # fastai's linear schedule, over the warm-up
+        self.pct_train = 1. # how far training is (`SGANTrainer` sets it each batch)
+
+    @property
+    def weight_now(self)->float:
+        "The weight now: `weight`, ramped up over the first `warmup` of training"
+        return self.ramp(self.pct_train/self.warmup) if self.pct_train<self.warmup else self.weight
+
+    def real_rows(self, real:Tensor)->Tensor|None:
+        "Rows to append after a batch's real images, made from its unlabeled ones `real` (`None`: none)"
+        return None
+    def noise_rows(self, z:Tensor)->Tensor|None:
+        "Generator inputs to append after a batch's inputs `z`: their images get `target` (`None`: none)"
+        return None
+    def __call__(self, inp:Tensor, targ:Tensor, k:int)->Tensor:
+        "The term on a batch's logits `inp` (the K class logits first) and targets `targ`"
+        raise NotImplementedError
+    def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in self._repr_args().items())})"
+    def _repr_args(self): return dict(weight=self.weight, warmup=self.warmup)
+
+def _overrides(term:SGANTerm, method:str)->bool: return getattr(type(term), method) is not getattr(SGANTerm, method)
+
+# %% ../nbs/06_losses.ipynb #ac1352e8
+class ConsistencyTerm(SGANTerm):
+    "`weight` × the `consistency` of a second view (`tfm`) of each unlabeled image with the image itself"
+    name,target = 'loss_cons',VIEW
+    def __init__(self,
+        weight:float=1., # the term's weight
+        kind:str='kl', # the measure: 'kl', 'mse' or 'ce' (pseudo-labels; see `consistency`)
+        thresh:float=0.95, # with `kind='ce'`: the confidence a first view needs for its class to be the second view's target
+        warmup:float=0., # the weight ramps up over this fraction of training
+        tfm=None, # transform(s) making the second views; `None`: `RandomShift(2)`, `noop`: the images themselves
+    ):
+        if kind not in ('kl','mse','ce'): raise ValueError(f"ConsistencyTerm(kind={kind!r}): use 'kl', 'mse' or 'ce'.")
+        if not 0<=thresh<=1: raise ValueError(f"ConsistencyTerm(thresh={thresh!r}): use a probability in [0, 1] (e.g. 0.95).")
+        super().__init__(weight, warmup)
+        store_attr('kind,thresh')
+        self.tfm = Pipeline(L(ifnone(tfm, RandomShift(2))), split_idx=0) # training-time transforms only
+
+    def real_rows(self, real): return self.tfm(TensorImage(real)).as_subclass(Tensor)
+    def __call__(self, inp, targ, k): # the second views (`VIEW`) repeat the unlabeled items (`UNLABELED`), in their order
+        src,paired = pair_rows(targ, UNLABELED, VIEW)
+        return masked_mean(consistency(inp[src, :k], inp[:, :k], self.kind, self.thresh, reduction='none'), paired)
+    def _repr_args(self): return dict(weight=self.weight, kind=self.kind, thresh=self.thresh, warmup=self.warmup)
+
+class ManifoldTerm(SGANTerm):
+    "`weight` × the `manifold_smoothness` of the classes between each generated image and one from an input moved by `eps`"
+    name,target = 'loss_man',MANIFOLD
+    def __init__(self,
+        weight:float=1., # the term's weight
+        eps:float=0.1, # the length of the step in the generator's input
+        warmup:float=0., # the weight ramps up over this fraction of training
+    ):
+        if not eps>0: raise ValueError(f"ManifoldTerm(eps={eps!r}): use a step > 0 (e.g. 0.1).")
+        super().__init__(weight, warmup)
+        self.eps = eps
+
+    def noise_rows(self, z): # each input moved by `eps` in a random direction
+        r = torch.randn_like(z)
+        return z + self.eps*r/r.norm(dim=1, keepdim=True)
+    def __call__(self, inp, targ, k): # the moved copies (`MANIFOLD`) of the first generated items (`FAKE`), in their order
+        src,paired = pair_rows(targ, FAKE, MANIFOLD)
+        return masked_mean(manifold_smoothness(inp[src, :k], inp[:, :k], self.eps, reduction='none'), paired)
+    def _repr_args(self): return dict(weight=self.weight, eps=self.eps, warmup=self.warmup)
+
+# %% ../nbs/06_losses.ipynb #8adb9853
+_OLD_TERMS = {ConsistencyTerm: dict(cons_weight='weight', cons='kind', cons_thresh='thresh', cons_warmup='warmup', cons_tfm='tfm'),
+              ManifoldTerm: dict(man_weight='weight', man_eps='eps', man_warmup='warmup')}
+
+def _legacy_terms(kwargs:dict, where:str)->list:
+    "The terms of 0.1.0's keyword arguments (`cons_weight=...`, `man_weight=...`), popped from `kwargs`, with a warning giving the new form"
+    res = []
+    for cls,names in _OLD_TERMS.items():
+        got = {new:kwargs.pop(old) for old,new in names.items() if old in kwargs}
+        if not got: continue
+        old = ', '.join(o for o in names if names[o] in got)
+        warn(f"{where}({old}=...) is deprecated: pass terms=[{cls.__name__}({', '.join(f'{k}={v!r}' for k,v in got.items())})].", FutureWarning)
+        if got.get('weight', 0): res.append(cls(**got)) # a weight of 0 (their default) was no term
+    return res
+
+# %% ../nbs/06_losses.ipynb #5ce16400
 class SGANLoss(BaseLoss):
-    "The SGAN objective: the discriminator's loss on a batch of labeled, unlabeled and generated items, and `generator`'s"
+    "The SGAN objective: the discriminator's loss on a batch of labeled, unlabeled and generated items (and its `terms`), and `generator`'s"
     def __init__(self,
         k:int=None, # number of classes: a K+1-th logit is the explicit fake class; `None`: every logit is a class
         unl_weight:float=1., # weight of the real-vs-fake loss
         smooth:float=0., # one-sided label smoothing of the real target
         gen_loss='fm', # the generator's loss: 'fm' (feature matching), 'ns' (non-saturating) or a function `(disc, real, fake)->loss`
-        fm_p:int=2, # feature matching distance: 2 (mean squared, Salimans' MNIST) or 1 (mean absolute)
-        cons_weight:float=0., # weight of the consistency term on the second views (`VIEW`) of the unlabeled images
-        cons:str='kl', # that term's measure: 'kl', 'mse' or 'ce' (`consistency`)
-        cons_thresh:float=0.95, # with `cons='ce'`: the confidence a first view needs for its class to be the second view's target
-        cons_warmup:float=0., # its weight ramps up linearly over this fraction of training (`pct_train`, set by `SGANTrainer`)
-        man_weight:float=0., # weight of the manifold term (`manifold_smoothness`) on the generated images' moved copies (`MANIFOLD`)
-        man_eps:float=0.1, # length of the step in the generator's input (`SGANTrainer` moves the inputs by it)
-        man_warmup:float=0., # that weight ramps up linearly over this fraction of training
+        fm_p:int=None, # feature matching distance: 2 (mean squared, Salimans' MNIST) or 1 (mean absolute); `None`: 2, or `sgan_learner`'s preset
+        terms:list=None, # regularizers of the discriminator (`SGANTerm`s), e.g. `[ConsistencyTerm(1.)]`
+        **kwargs, # 0.1.0's `cons_*` and `man_*` arguments, deprecated: they make the same terms
     ):
         if not (callable(gen_loss) or gen_loss in ('fm','ns')):
             raise ValueError(f"gen_loss={gen_loss!r}: use 'fm', 'ns' or a function (disc, real, fake) -> loss.")
-        if fm_p not in (1,2): raise ValueError(f"fm_p={fm_p!r}: use 1 or 2.")
-        if cons not in ('kl','mse','ce'): raise ValueError(f"cons={cons!r}: use 'kl', 'mse' or 'ce'.")
-        if not 0<=cons_thresh<=1: raise ValueError(f"cons_thresh={cons_thresh!r}: use a probability in [0, 1] (e.g. 0.95).")
-        for n,w,wu in (('cons',cons_weight,cons_warmup), ('man',man_weight,man_warmup)):
-            if w<0 or not 0<=wu<=1: raise ValueError(f"{n}_weight={w}, {n}_warmup={wu}: use a weight >= 0 and a warm-up in [0, 1].")
-        if not man_eps>0: raise ValueError(f"man_eps={man_eps!r}: use a step > 0 (e.g. 0.1).")
+        if fm_p not in (None,1,2): raise ValueError(f"fm_p={fm_p!r}: use 1 or 2.")
+        terms = L(terms) + _legacy_terms(kwargs, 'SGANLoss')
+        if kwargs: raise TypeError(f"SGANLoss got unexpected arguments: {', '.join(kwargs)}.")
+        if bad:=[t for t in terms if not (callable(t) and hasattr(t, 'name'))]: raise ValueError(f"terms={bad!r}: pass `SGANTerm`s, e.g. ConsistencyTerm(1.).")
+        if len(ts:=[t.target for t in terms if t.target is not None])>len(set(ts)):
+            raise ValueError(f"terms={list(terms)!r}: two terms add rows with the same target; give each its own.")
         super().__init__(nn.CrossEntropyLoss, flatten=False, is_2d=False)
-        store_attr('k,unl_weight,smooth,gen_loss,fm_p,cons_weight,cons,cons_thresh,cons_warmup,man_weight,man_eps,man_warmup')
-        self.loss_lab = self.loss_unl = self.loss_cons = self.loss_man = None
-        self.pct_train = 1. # how far training is, for the warm-ups (`SGANTrainer` sets it each batch)
-
-    def _ramp(self, w, warmup): return w*(min(1., self.pct_train/warmup) if warmup else 1.)
-    @property
-    def cons_now(self)->float:
-        "The consistency term's weight now: `cons_weight`, ramped up over the first `cons_warmup` of training"
-        return self._ramp(self.cons_weight, self.cons_warmup)
-    @property
-    def man_now(self)->float:
-        "The manifold term's weight now: `man_weight`, ramped up over the first `man_warmup` of training"
-        return self._ramp(self.man_weight, self.man_warmup)
+        store_attr('k,unl_weight,smooth,gen_loss,fm_p,terms')
+        self.loss_lab = self.loss_unl = None
+        for t in terms: setattr(self, t.name, None)
 
     def __call__(self, inp, targ, **kwargs):
         k = ifnone(self.k, inp.shape[1])
@@ -154,16 +232,10 @@ class SGANLoss(BaseLoss):
         loss_unl = (loss_real+loss_fake)/2
         self.loss_lab,self.loss_unl = loss_lab.detach(),loss_unl.detach()
         loss = loss_lab + self.unl_weight*loss_unl
-        if self.cons_weight: # the second views (`VIEW`) repeat the unlabeled items (`UNLABELED`), in their order
-            src,paired = pair_rows(targ, UNLABELED, VIEW)
-            c = masked_mean(consistency(inp[src, :k], inp[:, :k], self.cons, self.cons_thresh, reduction='none'), paired)
-            self.loss_cons = c.detach()
-            loss = loss + self.cons_now*c
-        if self.man_weight: # the moved copies (`MANIFOLD`) of the first generated items (`FAKE`), in their order
-            src,paired = pair_rows(targ, FAKE, MANIFOLD)
-            m = masked_mean(manifold_smoothness(inp[src, :k], inp[:, :k], self.man_eps, reduction='none'), paired)
-            self.loss_man = m.detach()
-            loss = loss + self.man_now*m
+        for t in self.terms:
+            v = t(inp, targ, k)
+            setattr(self, t.name, v.detach())
+            loss = loss + t.weight_now*v
         return loss
 
     def generator(self,
@@ -176,12 +248,13 @@ class SGANLoss(BaseLoss):
         "The generator's loss on `n` new images of `gen`, judged by `disc` against the real images `real`"
         if callable(self.gen_loss): return self.gen_loss(disc, real, gen.sample(n).to(real.dtype))
         if self.gen_loss=='ns': return ns_gen_loss(disc.gan_logit(disc.logits(gen.sample(n))[0]))
+        p = ifnone(self.fm_p, 2)
         if joint: # one batch, so batch norm normalizes both with the same statistics, as in the discriminator's step
             real = real.detach()
             feats = disc.logits(torch.cat([real, gen.sample(n).to(real.dtype)]))[1]
-            return feature_matching(feats[:len(real)].detach(), feats[len(real):], self.fm_p)
+            return feature_matching(feats[:len(real)].detach(), feats[len(real):], p)
         with torch.no_grad(): real_feats = disc.logits(real)[1]
-        return feature_matching(real_feats, disc.logits(gen.sample(n))[1], self.fm_p)
+        return feature_matching(real_feats, disc.logits(gen.sample(n))[1], p)
 
     def decodes(self, x): return x.argmax(dim=-1)
     def activation(self, x): return F.softmax(x, dim=-1)

@@ -13,7 +13,7 @@ from torch.nn.utils import weight_norm as _weight_norm
 # %% auto #0
 __all__ = ['wn', 'GaussianNoise', 'keep_mask', 'FastDropout', 'gan_logit', 'SGANDiscriminator', 'init_wn_', 'mlp_discriminator',
            'SGANGenerator', 'generate', 'mlp_generator', 'conv_discriminator', 'salimans_discriminator', 'CropTo',
-           'conv_generator', 'InputNorm', 'body_discriminator']
+           'conv_generator', 'InputNorm', 'body_discriminator', 'SGANModel']
 
 # %% ../nbs/05_models.ipynb #481830c4
 def wn(
@@ -288,3 +288,24 @@ def body_discriminator(
     nf = num_features_model(body)
     norm = _input_norm(meta['stats'], n_in) if pretrained and meta.get('stats') else None
     return SGANDiscriminator(nn.Sequential(*L(norm), body, nn.AdaptiveAvgPool2d(1), nn.Flatten()), nf, k, fake=fake)
+
+# %% ../nbs/05_models.ipynb #dd367f7d
+def _is_conv(net:nn.Module)->bool:
+    "Whether `net` has convolutions"
+    return any(isinstance(m, nn.modules.conv._ConvNd) for m in net.modules())
+
+class SGANModel(Module):
+    "Discriminator `disc` (its EMA in eval mode, if `ema`) and the `generator` that trains it"
+    def __init__(self,
+        disc:SGANDiscriminator, # the K+1 discriminator: the classifier
+        generator:SGANGenerator, # the generator
+        ema:bool=True, # keep an exponential moving average of `disc` for evaluation (updated by `DiscriminatorEMA`)
+    ):
+        self.disc,self.generator = disc,generator
+        # a copy through pickle: modules with torch's `weight_norm` refuse `deepcopy`
+        self.ema = pickle.loads(pickle.dumps(disc)).requires_grad_(False) if ema else None
+        self.register_buffer('ema_steps', tensor(0)) # updates of the EMA so far
+
+    def forward(self, x):
+        if self.training: return self.disc.logits(x)[0] # K or K+1 logits: what `SGANLoss` needs
+        return (self.disc if self.ema is None else self.ema)(x)

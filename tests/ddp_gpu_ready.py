@@ -16,7 +16,7 @@ out = Path(sys.argv[1])
 torch.set_num_threads(1)
 set_seed(0)
 dls = SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device='cpu', batch_tfms=[Normalize.from_stats(0.5, 0.5, cuda=False)])
-learn = sgan_learner(dls, cons_weight=1.)
+learn = sgan_learner(dls, terms=[ConsistencyTerm(1.)])
 rank = rank_distrib()
 moved = []
 if rank==1:

@@ -81,17 +81,18 @@ def _tensors_dls(shape, n=96, k=4, bs=16, device='cpu'):
 def cases(device='cpu'):
     "name -> function making a `Learner` on `device`, for each learner and option"
     from fastai.vision.all import resnet18
-    from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, supervised_learner
+    from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, supervised_learner, ConsistencyTerm, ManifoldTerm
     _digits = lambda: SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device=device)
     mnist_like,colour = lambda: _tensors_dls((1,28,28), device=device),lambda: _tensors_dls((3,32,32), device=device)
     return {
         'MLP, digits': lambda: sgan_learner(_digits()),
         'MLP 28×28 preset (2 generator steps)': lambda: sgan_learner(mnist_like()),
         'conv preset 3×32×32 (2 generator steps)': lambda: sgan_learner(colour()),
-        'consistency kl': lambda: sgan_learner(_digits(), cons_weight=1.),
-        'consistency mse': lambda: sgan_learner(_digits(), cons_weight=1., cons='mse'),
-        'pseudo-labels (ce)': lambda: sgan_learner(_digits(), cons_weight=1., cons='ce', cons_thresh=0.),
-        'manifold': lambda: sgan_learner(_digits(), man_weight=1.),
+        'consistency kl': lambda: sgan_learner(_digits(), terms=[ConsistencyTerm(1.)]),
+        'consistency mse': lambda: sgan_learner(_digits(), terms=[ConsistencyTerm(1., 'mse')]),
+        'pseudo-labels (ce)': lambda: sgan_learner(_digits(), terms=[ConsistencyTerm(1., 'ce', thresh=0.)]),
+        'manifold': lambda: sgan_learner(_digits(), terms=[ManifoldTerm(1.)]),
+        'terms warming up': lambda: sgan_learner(_digits(), terms=[ConsistencyTerm(1., warmup=1.), ManifoldTerm(1., warmup=1.)]),
         'no EMA': lambda: sgan_learner(_digits(), ema=False),
         'supervised baseline': lambda: supervised_learner(_digits()),
         'to_bf16()': lambda: sgan_learner(_digits()).to_bf16(),

@@ -75,6 +75,11 @@ def test_kw_arg():
     with pytest.raises(Exception, match=r'colour_tfms\(0.4,2\)'): ch.kw_arg('cons_tfm=colour_tfms(x)')
     texts = ['n_gen=2', 'cons_tfm=digit_tfms(1,0,0)']
     assert ch.kws_json(dict(map(ch.kw_arg, texts)), texts)=={'n_gen':2, 'cons_tfm':'digit_tfms(1,0,0)'}
+    k,ts = ch.kw_arg("terms=[ConsistencyTerm(1,'ce',tfm=digit_tfms(2,20,0.2)), ManifoldTerm(1e-4)]") # regularizers
+    assert k=='terms' and [type(t).__name__ for t in ts]==['ConsistencyTerm','ManifoldTerm'] and (ts[0].kind,ts[1].weight)==('ce',1e-4)
+    with pytest.raises(Exception, match=r'write e.g. terms=\[ManifoldTerm'): ch.kw_arg('terms=[Foo()]')
+    texts = ['terms=[ManifoldTerm(1e-4)]']
+    assert ch.kws_json(dict(map(ch.kw_arg, texts)), texts)=={'terms':'[ManifoldTerm(1e-4)]'}
 
 def test_choose_runs(tmp_path):
     out = tmp_path/'r.json'

@@ -200,11 +200,11 @@ def test_demo_bad_args_subprocess():
 @pytest.mark.parametrize('fast', [True, False])
 def test_train_precision_auto(tmp_path, capsys, monkeypatch, fast):
     "`--precision auto` (the default) takes bf16 where the CPU has the instructions and it measures faster (faked both ways); results.json records the choice"
-    import fastai_sgan.learner as fl
+    import fastai_sgan.precision as fp
     from fastai_sgan.cli import sgan_train
-    monkeypatch.setattr(fl, 'cpu_has_bf16', lambda: fast)
-    monkeypatch.setattr(fl, 'time_precisions', lambda net, x, cands: {c:0.5 if c[0]=='bf16' else 1. for c in cands})
-    monkeypatch.setattr(fl, '_bf16_warned', False)
+    monkeypatch.setattr(fp, 'cpu_has_bf16', lambda: fast)
+    monkeypatch.setattr(fp, 'time_precisions', lambda net, x, cands: {c:0.5 if c[0]=='bf16' else 1. for c in cands})
+    monkeypatch.setattr(fp, '_bf16_warned', False)
     res = sgan_train(epochs=1, no_baseline=True, device='cpu', out=str(tmp_path/'run'))
     want = 'bf16' if fast else 'fp32'
     assert res['precision']==want and json.loads((tmp_path/'run'/'results.json').read_text())['precision']==want

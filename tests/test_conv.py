@@ -108,7 +108,7 @@ def test_resnet_body_sgan(mnist):
     assert learn.sgan_trainer.n_gen==2 # conv discriminators: two generator steps a batch
     body0 = learn.model.disc.body[0][0].weight.detach().clone()
     learn.fit(1)
-    assert learn.sgan_trainer.sgan_joint # batch norm: feature matching on real and generated images together
+    assert learn.sgan_trainer.disc_has_bn # batch norm: feature matching on real and generated images together
     assert not torch.equal(body0, learn.model.disc.body[0][0].weight) # not frozen without pretrained weights
     assert learn.get_preds()[0].shape==(32,10)
     sup = supervised_learner(dls, arch=resnet18)

@@ -91,7 +91,7 @@ def test_bf16_export_loads_fp32(digits, tmp_path):
 class _Scales(Callback):
     "The two scalers' scales at the start of training"
     order = SGANTrainer.order+1
-    def before_train(self): self.scales = (self.learn.scaler.get_scale(), self.learn.sgan_trainer.sgan_scaler.get_scale())
+    def before_train(self): self.scales = (self.learn.scaler.get_scale(), self.learn.gen_scaler.get_scale())
 
 def _fresh(path, seed=0):
     set_seed(seed)
@@ -102,8 +102,8 @@ def test_fp16_scalers_kwargs_and_checkpoint(tmp_path):
     rec = _Scales()
     with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=rec)
     assert rec.scales==(2.**8, 2.**8) # `to_fp16`'s arguments reach both networks' scalers
-    tr = learn.sgan_trainer
-    scales = (learn.mixed_precision.scaler_state['scale'], tr.gen_scaler_state['scale'])
+    st = learn.mixed_precision.scaler_state()
+    scales = (st['disc']['scale'], st['gen']['scale'])
     assert scales!=(2.**8, 2.**8) # they grew (every 3 steps) or backed off
     learn.save('fp16')
     res = _fresh(tmp_path, seed=1).to_fp16().load('fp16') # other default scalers: the file's states replace them
@@ -127,7 +127,7 @@ def test_fp16_overflow_skips_step(tmp_path):
     learn = _fresh(tmp_path).to_fp16()
     with learn.no_bar(), learn.no_logging(): learn.fit(2, cbs=_Inf(3)) # no SGANDivergence: the scalers skip that step
     assert all(torch.isfinite(p).all() for p in learn.model.parameters())
-    assert learn.mixed_precision.scaler_state['scale']<2.**16 # the scale backed off
+    assert learn.mixed_precision.scaler_state()['disc']['scale']<2.**16 # the scale backed off
     assert learn.validate()[1]>0.3
 
 def test_fp32_inf_stops_at_epoch_end(tmp_path):

@@ -2,6 +2,7 @@
 import json, warnings
 import pytest, torch
 import fastai_sgan.learner as fl
+import fastai_sgan.precision as fp
 from fastai_sgan.all import SemiSupervisedDataLoaders, sgan_learner, supervised_learner, auto_precision, bf16_is_fast, cpu_has_bf16
 
 @pytest.fixture
@@ -21,13 +22,13 @@ def fake_times(monkeypatch, **secs):
     def f(net, x, cands):
         asked.append(list(cands))
         return {c:secs[c[0]+('_cl' if c[1] else '')] for c in cands}
-    monkeypatch.setattr(fl, 'time_precisions', f)
+    monkeypatch.setattr(fp, 'time_precisions', f)
     return asked
 
 @pytest.mark.parametrize('fast', [True, False])
 def test_auto_follows_cpu(monkeypatch, tiny_colour, fast):
     "With bf16 instructions bf16 is timed too, and wins where it is faster; without them only the memory format is timed"
-    monkeypatch.setattr(fl, 'cpu_has_bf16', lambda: fast)
+    monkeypatch.setattr(fp, 'cpu_has_bf16', lambda: fast)
     asked = fake_times(monkeypatch, fp32=1., fp32_cl=0.8, bf16=0.7, bf16_cl=0.5)
     want = 'bf16' if fast else 'fp32'
     assert auto_precision('cpu')==want and bf16_is_fast(torch.device('cpu'))==fast
@@ -48,7 +49,7 @@ def test_fp32_memory_format_measured(monkeypatch, tiny_colour, cl, want):
 
 def test_slow_bf16_not_picked(monkeypatch, tiny_colour):
     "A CPU with bf16 instructions on which bf16 is slower (as some AVX-512 BF16 Xeons are): 'auto' stays fp32"
-    monkeypatch.setattr(fl, 'cpu_has_bf16', lambda: True)
+    monkeypatch.setattr(fp, 'cpu_has_bf16', lambda: True)
     fake_times(monkeypatch, fp32=1., fp32_cl=0.7, bf16=1.3, bf16_cl=0.9)
     learn = sgan_learner(tiny_colour, precision='auto')
     assert learn.precision=='fp32' and hasattr(learn, 'channels_last')
@@ -57,7 +58,7 @@ def test_slow_bf16_not_picked(monkeypatch, tiny_colour):
 def test_gpu_not_timed(monkeypatch, tiny_colour, fast):
     "Off a CPU nothing is timed: 'auto' follows `auto_precision`, and conv discriminators go channels-last with bf16 only"
     learn = sgan_learner(tiny_colour)
-    monkeypatch.setattr(fl, 'time_precisions', lambda *a: pytest.fail('timed'))
+    monkeypatch.setattr(fp, 'time_precisions', lambda *a: pytest.fail('timed'))
     monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda including_emulation=True: fast)
     monkeypatch.setattr(fl, '_dls_device', lambda dls: torch.device('cuda'))
     learn.to_precision('auto')
@@ -65,9 +66,9 @@ def test_gpu_not_timed(monkeypatch, tiny_colour, fast):
 
 def test_one_candidate_not_timed(monkeypatch):
     "Nothing to choose between: nothing is timed"
-    monkeypatch.setattr(fl, 'time_precisions', lambda *a: pytest.fail('timed'))
-    assert fl.fastest_precision(torch.nn.Linear(2,2), torch.zeros(1,2), 'fp32')==('fp32', False)
-    assert fl.fastest_precision(torch.nn.Conv2d(2,2,1), torch.zeros(1,2,3,3), 'fp32', channels_last=True)==('fp32', True)
+    monkeypatch.setattr(fp, 'time_precisions', lambda *a: pytest.fail('timed'))
+    assert fp.fastest_precision(torch.nn.Linear(2,2), torch.zeros(1,2), 'fp32')==('fp32', False)
+    assert fp.fastest_precision(torch.nn.Conv2d(2,2,1), torch.zeros(1,2,3,3), 'fp32', channels_last=True)==('fp32', True)
 
 @pytest.mark.parametrize('fast', [True, False])
 def test_auto_follows_gpu(monkeypatch, fast):
@@ -77,13 +78,13 @@ def test_auto_follows_gpu(monkeypatch, fast):
     assert auto_precision('mps')=='fp32' and auto_precision(torch.device('meta'))=='fp32'
 
 def test_to_bf16_warns_once_where_slow(monkeypatch, tiny_colour):
-    monkeypatch.setattr(fl, '_bf16_warned', False)
-    monkeypatch.setattr(fl, 'cpu_has_bf16', lambda: True)
+    monkeypatch.setattr(fp, '_bf16_warned', False)
+    monkeypatch.setattr(fp, 'cpu_has_bf16', lambda: True)
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter('always')
         sgan_learner(tiny_colour).to_bf16()
     assert not [w for w in ws if 'slower than fp32' in str(w.message)]
-    monkeypatch.setattr(fl, 'cpu_has_bf16', lambda: False)
+    monkeypatch.setattr(fp, 'cpu_has_bf16', lambda: False)
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter('always')
         for _ in range(3): sgan_learner(tiny_colour).to_bf16()
@@ -92,7 +93,7 @@ def test_to_bf16_warns_once_where_slow(monkeypatch, tiny_colour):
     assert len(msgs)==1 and 'AVX-512 BF16 or AMX' in msgs[0] and "to_precision('auto')" in msgs[0]
     with warnings.catch_warnings(record=True) as ws: # `auto` never picks the slow bf16, so it never warns
         warnings.simplefilter('always')
-        monkeypatch.setattr(fl, '_bf16_warned', False)
+        monkeypatch.setattr(fp, '_bf16_warned', False)
         fake_times(monkeypatch, fp32=1., fp32_cl=0.8, bf16=0.1, bf16_cl=0.1) # (bf16 is no candidate without the instructions)
         assert sgan_learner(tiny_colour, precision='auto').precision=='fp32'
     assert not [w for w in ws if 'slower than fp32' in str(w.message)]
@@ -103,28 +104,28 @@ def test_bad_precision(tiny_colour):
 def test_times_kept_on_the_machine(monkeypatch, tmp_path):
     "The measurements go to `FASTAI_HOME`'s `sgan_precision.json`, and a new process reads them instead of timing again"
     monkeypatch.setenv('FASTAI_HOME', str(tmp_path))
-    monkeypatch.setattr(fl, '_times', {})
+    monkeypatch.setattr(fp, '_times', {})
     net, x = torch.nn.Sequential(torch.nn.Conv2d(3,4,3), torch.nn.Flatten()), torch.rand(4,3,8,8)
     cands = [('fp32',False),('fp32',True)]
-    ts = fl.time_precisions(net, x, cands)
-    f = fl.precision_times_file()
+    ts = fp.time_precisions(net, x, cands)
+    f = fp.precision_times_file()
     assert f==tmp_path/'sgan_precision.json' and len(json.loads(f.read_text()))==2
-    monkeypatch.setattr(fl, '_times', {}) # as a new process
-    assert fl.time_precisions(net, x, cands)==ts # read, not timed again (two timings would differ)
+    monkeypatch.setattr(fp, '_times', {}) # as a new process
+    assert fp.time_precisions(net, x, cands)==ts # read, not timed again (two timings would differ)
     (tmp_path/'a_file').write_text('')
     monkeypatch.setenv('FASTAI_HOME', str(tmp_path/'a_file'/'sub')) # a folder that cannot be made, even by root
-    monkeypatch.setattr(fl, '_times', {})
-    assert set(fl.time_precisions(net, x, cands))==set(cands) # a folder that can't be written: measured all the same
+    monkeypatch.setattr(fp, '_times', {})
+    assert set(fp.time_precisions(net, x, cands))==set(cands) # a folder that can't be written: measured all the same
 
 def test_timing_moves_no_random_state(tiny_colour, monkeypatch, tmp_path):
     "Timing at learner creation draws a batch, but leaves every random number generator (the loaders' too) where it was"
     monkeypatch.setenv('FASTAI_HOME', str(tmp_path))
-    monkeypatch.setattr(fl, '_times', {})
+    monkeypatch.setattr(fp, '_times', {})
     states = lambda: ([dl.rng.getstate() for dl in tiny_colour.loaders], torch.get_rng_state())
     learn = sgan_learner(tiny_colour)
     before = states()
     learn.to_precision('fp32', channels_last=None)
-    monkeypatch.setattr(fl, '_times', {})
+    monkeypatch.setattr(fp, '_times', {})
     learn.to_precision('fp32', channels_last=None) # timed again
     after = states()
     assert before[0]==after[0] and torch.equal(before[1], after[1])

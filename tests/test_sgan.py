@@ -4,6 +4,7 @@ from fastai.vision.all import set_seed, ClassificationInterpretation, load_learn
 from fastai_sgan.all import SemiSupervisedDataLoaders
 from fastai_sgan.models import mlp_generator, mlp_discriminator, conv_generator, body_discriminator, SGANDiscriminator
 from fastai_sgan.learner import sgan_learner, supervised_learner
+from fastai_sgan.losses import SGANLoss, ConsistencyTerm, ManifoldTerm
 
 
 def _params(m): return torch.cat([p.detach().flatten().clone() for p in m.parameters()])
@@ -118,3 +119,17 @@ def test_folder_export_predict_files(mnist_folder, tmp_path):
     assert [p[1].item() for p in preds]==[clf.predict(o)[1].item() for o in x]
     assert all(p[0] in dls.vocab for p in preds) # class names, as with files read by fastai
     with pytest.raises(ValueError, match='resize them'): clf.predict(Image.open(files[0]).resize((30,30)))
+
+# --- 0.1.0's arguments: the same training as the new ones, with a warning
+def test_old_arguments_train_the_same():
+    "`cons_*`, `man_*`, `ema_decay` and `smooth` make the terms, EMA and loss the new arguments make: the same numbers"
+    def fit(**kw):
+        set_seed(0)
+        learn = sgan_learner(SemiSupervisedDataLoaders.from_digits(n_labeled=50, seed=0, device='cpu'), **kw)
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2)
+        return learn.recorder.values
+    with pytest.warns(FutureWarning, match=r"terms=\[ConsistencyTerm\(weight=1.0, kind='ce', thresh=0.5\)\]"):
+        old = fit(cons_weight=1., cons='ce', cons_thresh=0.5, man_weight=0.01, man_warmup=0.5, ema_decay=0.99, smooth=0.1)
+    new = fit(ema=0.99, loss_func=SGANLoss(10, smooth=0.1, fm_p=2, terms=[ConsistencyTerm(1., 'ce', 0.5), ManifoldTerm(0.01, warmup=0.5)]))
+    assert old==new
+    with pytest.raises(ValueError, match='pass the terms to it'): sgan_learner(SemiSupervisedDataLoaders.from_digits(device='cpu'), loss_func=SGANLoss(), terms=[ManifoldTerm()])
