@@ -38,7 +38,8 @@ def run(task, seed, kind, epochs, device, kw=None, precision='auto'):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('task', choices=['digits','mnist'])
-    p.add_argument('--seeds', type=int, default=None, help='default: 3 for digits, 2 for mnist')
+    p.add_argument('--seeds', type=int, default=None, help='how many seeds; default: 3 for digits, 2 for mnist')
+    p.add_argument('--first-seed', type=int, default=0, help='the first seed (e.g. --seeds 1 --first-seed 1: seed 1 alone)')
     p.add_argument('--epochs', type=int, default=None, help='default: 60 for digits, 10 for mnist')
     p.add_argument('--device', default='cpu')
     p.add_argument('--precision', default='auto', choices=['auto','fp32','bf16'], help="both learners' precision (auto: the fastest, measured on a CPU)")
@@ -49,7 +50,7 @@ def main():
                    help='more arguments of sgan_learner, e.g. --kw "terms=[ManifoldTerm(1e-4)]" (repeat the option)')
     a = p.parse_args()
     kws = parse_kws(p, a.kw)
-    seeds = range(a.seeds or (3 if a.task=='digits' else 2))
+    seeds = range(a.first_seed, a.first_seed+(a.seeds or (3 if a.task=='digits' else 2)))
     epochs = a.epochs or (60 if a.task=='digits' else 10)
     print(f"{a.task}: {epochs} epochs of fit_one_cycle, seeds {list(seeds)}, device {a.device}, "
           f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}, bf16 instructions: {cpu_has_bf16()}, precision {a.precision}"

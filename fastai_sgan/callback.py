@@ -43,6 +43,8 @@ def _set_smooth(rec, m): object.__setattr__(rec, 'smooth_loss', m) # the recorde
 
 class SmoothLossOnDevice(Callback):
     "Give the `Recorder` a `DeviceSmoothLoss` during training, and move its records of the loss to the CPU at the end of each epoch"
+    # A fork of fastai's smoothed loss, kept for speed: one host sync a batch less on a GPU, and (`bench/forks.py`,
+    # digits, 2 CPU cores) 0.33 ms saved of a 9.1 ms batch on a CPU
     order,run_valid = Recorder.order+1,False
     def before_fit(self):
         rec = getattr(self.learn, 'recorder', None)
@@ -144,15 +146,7 @@ class SGANTrainer(Callback):
         return self.learn.loss_func.generator(self.net.disc, self.net.generator, self.real, max(self.n_fake, 2), self.disc_has_bn)
 
     def _sync_hypers(self):
-        "Give the generator's optimizer `learn.opt`'s current hyper-parameters, lr × `gen_lr_mult`"
-        src,dst = self.opt,self.learn.gen_opt
-        if isinstance(src, OptimWrapper) and isinstance(dst, OptimWrapper) and type(src.opt) is type(dst.opt):
-            pg = src.opt.param_groups[-1] # the same torch optimizer: copy its values, as `set_hyper` would
-            for g in dst.opt.param_groups:
-                for k,v in pg.items():
-                    if k!='params' and isinstance(v, (int,float,tuple)) and not isinstance(v, bool):
-                        g[k] = v*self.gen_lr_mult if k=='lr' else v
-            return
+        "Give the generator's optimizer `learn.opt`'s current hyper-parameters (those that changed), lr × `gen_lr_mult`"
         for k,v in self.opt.hypers[-1].items():
             if isinstance(v, (int,float,np.number)) and not isinstance(v, bool) and self.gen_hypers.get(k)!=v:
                 self.learn.gen_opt.set_hyper(k, float(v)*(self.gen_lr_mult if k=='lr' else 1))

@@ -179,3 +179,9 @@ def test_colour_curve(tmp_path):
     assert o['sgan']==pytest.approx([57, 61]) and o['strong']==pytest.approx([54, 56]) and '**+4.00**' in cc.table([o])
     for bad in ([c1000, g1], [c1000, c1000], [g1]): # seed 1 without its baselines; a seed twice; no baselines at all
         with pytest.raises(SystemExit): cc.rows(bad)
+
+def test_forks_runs():
+    "`bench/forks.py` times each fork against fastai's own way and prints what it saves"
+    r = subprocess.run([sys.executable, str(BENCH/'forks.py'), '--reps', '1', '--epochs', '1'], capture_output=True, text=True, timeout=300)
+    assert r.returncode==0, r.stderr
+    assert r.stdout.count('the fork saves')==2 and 'call_one' in r.stdout and 'smooth_loss' in r.stdout
