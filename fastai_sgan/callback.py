@@ -169,6 +169,8 @@ class DiscriminatorEMA(Callback):
             (list(m.ema.parameters()), list(m.disc.parameters())), (list(m.ema.buffers()), list(m.disc.buffers())))
         self.steps = getattr(m, 'ema_steps', None)
 
+    def after_fit(self): self.pairs = self.steps = None # no lists of the model's tensors left in an exported learner
+
     @torch.no_grad()
     def after_step(self):
         if self.pairs is None: return
