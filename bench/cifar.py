@@ -25,7 +25,7 @@ accuracy against the seconds since the start of training. `--n-unlabeled` keeps 
 `--ema-probe 0 0.99` also evaluates, each epoch, the trained network itself (0) and EMAs of it with the given decays,
 beside what the learner reports (for the SGAN, its EMA of decay `ema`): one run measures the EMA's decay.
 """
-import argparse, json, os, pickle, platform, subprocess, sys, time
+import argparse, copy, json, os, platform, subprocess, sys, time
 from pathlib import Path
 import numpy as np, torch
 from fastai.vision.all import set_seed, untar_data, URLs, Flip, L, Callback, CancelFitException, Recorder
@@ -99,7 +99,7 @@ class EMAProbe(Callback):
     def _net(self): return getattr(self.learn.model, 'disc', self.learn.model) # the SGAN's discriminator, or the labels-only network
     def before_fit(self):
         net = self._net()
-        self.emas = {d:pickle.loads(pickle.dumps(net)).requires_grad_(False) for d in self.decays if d}
+        self.emas = {d:copy.deepcopy(net).requires_grad_(False) for d in self.decays if d}
         self.t = 0
     @torch.no_grad()
     def after_batch(self):

@@ -9,7 +9,7 @@ fastai's `fit_one_cycle` or with a constant lr. No fastai in the loop itself.
     .venv/bin/python bench/plain_sgan.py mnist --epochs 10 --sched constant
     .venv/bin/python bench/plain_sgan.py mnist --epochs 3 --sched constant --bs 32 --shift 2   # the variants tried
 """
-import argparse, pickle, time
+import argparse, copy, time
 from functools import partial
 from pathlib import Path
 import torch, torch.nn.functional as F
@@ -32,8 +32,8 @@ def plain_sgan(disc, gen, x, y, lab_idxs, unl_idxs, epochs, lr=3e-3, bs=64, bs_l
     opt_g = torch.optim.Adam([p for p in gen.parameters() if p.requires_grad], lr, betas=(0.5,0.999), fused=fused)
     nb = len(unl_idxs)//bs
     scheds = [one_cycle(o, lr, epochs*nb) for o in (opt_d,opt_g)] if sched=='one_cycle' else []
-    ema = pickle.loads(pickle.dumps(disc)).requires_grad_(False) if ema_decay else None
-    k,step = disc.k,0
+    ema = copy.deepcopy(disc).requires_grad_(False) if ema_decay else None
+    k,step = disc.n_out,0
     for epoch in range(epochs):
         disc.train(); gen.train()
         unl = unl_idxs[torch.randperm(len(unl_idxs), generator=g)][:nb*bs].view(nb, bs)

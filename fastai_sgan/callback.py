@@ -16,8 +16,8 @@ from .losses import _overrides
 from .precision import *
 
 # %% auto #0
-__all__ = ['create_gen_opt', 'DeviceSmoothLoss', 'SmoothLossOnDevice', 'SGANTrainer', 'DiscriminatorEMA', 'sgan_part',
-           'SGANLossParts', 'SGANDivergence', 'StopOnDivergence']
+__all__ = ['create_gen_opt', 'DeviceSmoothLoss', 'SmoothLossOnDevice', 'DeviceProgress', 'SGANTrainer', 'DiscriminatorEMA',
+           'sgan_part', 'SGANLossParts', 'SGANDivergence', 'StopOnDivergence']
 
 # %% ../nbs/07_callback.ipynb #97f573f7
 def create_gen_opt(learn:Learner):
@@ -68,6 +68,22 @@ class SmoothLossOnDevice(Callback):
         if new and isinstance(new[0], Tensor) and new[0].device.type!='cpu': self.recorder.losses[self.n_losses:] = list(torch.stack(new).cpu())
         self.n_losses = len(self.recorder.losses)
 
+# %% ../nbs/07_callback.ipynb #4730804b
+class DeviceProgress(ProgressCallback):
+    "fastai's `ProgressCallback`, printing the smoothed loss every `every` training batches and after the last, not after each"
+    def __init__(self,
+        every:int=20, # training batches between two readings of the loss (each makes the host wait for a GPU)
+    ):
+        if not (isinstance(every, int) and every>=1): raise ValueError(f"every={every!r}: use a whole number of batches, at least 1.")
+        store_attr()
+    @property
+    def name(self): return 'progress' # fastai's name, so `learn.progress` and `no_bar` find it
+    def after_batch(self):
+        self.pbar.update(self.iter+1)
+        if hasattr(self, 'smooth_loss') and self.training and ((self.iter+1)%self.every==0 or self.iter+1==self.n_iter):
+            self.pbar.comment = f'{self.smooth_loss.item():.4f}'
+
+
 # %% ../nbs/07_callback.ipynb #e27a919a
 class SGANTrainer(Callback):
     "Put generated images (and the terms' rows) in each training batch for the discriminator's step, then take `n_gen` generator steps"
@@ -87,7 +103,8 @@ class SGANTrainer(Callback):
                              "to the learner's callbacks (as `sgan_learner` does), or build the model with `ema=False`.")
         disc,gen = self.net.disc,self.net.generator
         self.gen_params = [p for p in gen.parameters() if p.requires_grad]
-        if isinstance(self.loss_func, SGANLoss) and self.loss_func.k is None: self.learn.loss_func.k = disc.k
+        self.disc_wns = wn_layers(disc) # their weights are computed once for the generator's steps
+        if isinstance(self.loss_func, SGANLoss) and self.loss_func.n_out is None: self.learn.loss_func.n_out = disc.n_out
         # batch norm in the discriminator (e.g. a ResNet body): feature matching sees real and generated images in one batch
         self.disc_has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in disc.modules())
         self.gen_hypers = {} # hyper-parameters last given to the generator's optimizer
@@ -100,7 +117,7 @@ class SGANTrainer(Callback):
         self.gen_autocast = gen_precision(self.learn) # and `learn.gen_scaler`
         self.learn.loss_gen = None # the generator's loss in this batch, for `SGANLossParts` and `StopOnDivergence`
 
-    def after_fit(self): self.real = None # also after a fit cancelled before `before_fit`
+    def after_fit(self): self.real = self.disc_wns = None # also after a fit cancelled before `before_fit`
 
     def before_batch(self):
         x,y = self.xb[0],self.yb[0]
@@ -132,13 +149,14 @@ class SGANTrainer(Callback):
         if self.finding_lr: return
         self._sync_hypers()
         sc = self.learn.gen_scaler
-        for _ in range(self.n_gen):
-            with self.gen_autocast: loss = self._gen_loss().float()
-            sc.scale(loss).backward(inputs=self.gen_params)
-            if self.sync_grads is not None: self.sync_grads(self.gen_params)
-            sc.step(getattr(self.learn.gen_opt, 'opt', self.learn.gen_opt)) # torch's, or fastai's own `Optimizer`
-            sc.update()
-            self.learn.gen_opt.zero_grad()
+        with fixed_wn_weights(self.disc_wns): # the discriminator does not move in these steps
+            for _ in range(self.n_gen):
+                with self.gen_autocast: loss = self._gen_loss().float()
+                sc.scale(loss).backward(inputs=self.gen_params)
+                if self.sync_grads is not None: self.sync_grads(self.gen_params)
+                sc.step(getattr(self.learn.gen_opt, 'opt', self.learn.gen_opt)) # torch's, or fastai's own `Optimizer`
+                sc.update()
+                self.learn.gen_opt.zero_grad()
         self.learn.loss_gen = loss.detach()
 
     def _gen_loss(self):
@@ -211,7 +229,7 @@ class SGANLossParts(Callback):
         lf = self.learn.loss_func
         if p!='acc_lab': return getattr(lf, p) if hasattr(lf, p) else getattr(self.learn, p)
         y = self.yb[0] # the labeled items' accuracy, over the K classes
-        return masked_mean(self.pred[:, :getattr(self.model, 'module', self.model).disc.k].argmax(1)==y, y>=0)
+        return masked_mean(self.pred[:, :getattr(self.model, 'module', self.model).disc.n_out].argmax(1)==y, y>=0)
 
     def after_train(self): # the one read of the sums in an epoch
         if self.n: self.means = dict(zip(self.parts, (self.sums/self.n).tolist()))

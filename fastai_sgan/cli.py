@@ -80,13 +80,13 @@ def sgan_demo(
 # %% ../nbs/11_cli.ipynb #2badbdbe
 _ARCHS = ('default','mlp','conv')
 
-def _model_kw(arch, shape, k, fake, pretrained=False)->dict:
+def _model_kw(arch, shape, n_out, fake, pretrained=False)->dict:
     "Arguments of `sgan_learner` for `--arch` (and `--pretrained`): the models, or a torchvision architecture"
     c,h,w = shape
     if pretrained and arch in _ARCHS: raise ValueError(f"--pretrained needs a torchvision --arch such as resnet18, not {arch}.")
-    if arch=='default': return dict(zip(('discriminator','generator'), default_models(shape, k, fake=fake)))
-    if arch=='mlp': return dict(discriminator=mlp_discriminator(c*h*w, k, fake=fake), generator=mlp_generator(tuple(shape)))
-    if arch=='conv': return dict(discriminator=conv_discriminator(c, k, size=min(h,w), fake=fake), generator=conv_generator(tuple(shape)))
+    if arch=='default': return dict(zip(('discriminator','generator'), default_models(shape, n_out, fake=fake)))
+    if arch=='mlp': return dict(discriminator=mlp_discriminator(c*h*w, n_out, fake=fake), generator=mlp_generator(tuple(shape)))
+    if arch=='conv': return dict(discriminator=conv_discriminator(c, n_out, size=min(h,w), fake=fake), generator=conv_generator(tuple(shape)))
     return dict(arch=_arch_fn(arch), pretrained=pretrained)
 
 def _arch_fn(name):

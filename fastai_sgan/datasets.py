@@ -87,12 +87,13 @@ def _from_image_files(cls, files, labels, valid_files, valid_labels, img_cls, it
 
 # %% ../nbs/04_datasets.ipynb #1e75eeea
 def _pct_split(labels:list, valid_pct:float, seed:int=0)->tuple:
-    "Training and validation indices: `valid_pct` of each class's labeled items (rounded, one at least left to train) held out"
-    rng,val = np.random.default_rng(seed),set()
-    by_class = groupby((i for i,o in enumerate(labels) if o is not None), lambda i: labels[i])
-    for c in sorted(by_class):
-        idx = rng.permutation(by_class[c])
-        val.update(idx[:min(round(valid_pct*len(idx)), len(idx)-1)].tolist())
+    "Training and validation indices: `valid_pct` of the labeled items held out, stratified by class (fastai's `TrainTestSplitter`)"
+    lab = L(i for i,o in enumerate(labels) if not is_missing(o))
+    try: _,val = TrainTestSplitter(valid_pct, random_state=seed, stratify=[str(labels[i]) for i in lab])(lab)
+    except ValueError as e:
+        raise ValueError(f"valid_pct={valid_pct} can't keep labeled images of every class for validation from {len(lab)} "
+                         f"labeled ones ({e}): raise it, label more images, or give the validation images yourself.") from None
+    val = set(lab[val])
     return L(i for i in range(len(labels)) if i not in val),L(sorted(val))
 
 # %% ../nbs/04_datasets.ipynb #21200a2f
@@ -103,7 +104,7 @@ def from_folder(cls:SemiSupervisedDataLoaders,
     train:str='train', # training folder: `train/<class>/*`; images in `train/<unlabeled>/` have no label
     valid:str='valid', # validation folder: `valid/<class>/*`
     unlabeled:str='unlabeled', # folder of unlabeled training images: `train/unlabeled/` or `unlabeled/` beside `train`
-    valid_pct:float=None, # without a `valid` folder: share of each class's labeled training images kept for validation
+    valid_pct:float=None, # without a `valid` folder: share of the labeled training images kept for validation, stratified by class
     split_seed:int=0, # random seed of the `valid_pct` split
     item_tfms:list=None, # item transforms (e.g. `Resize`)
     batch_tfms:list=None, # batch transforms
@@ -131,8 +132,7 @@ def from_folder(cls:SemiSupervisedDataLoaders,
     if not any(is_trn): raise ValueError(f"No images found in {path/train}.")
     if valid_pct: splits = _pct_split(files.map(get_y), valid_pct, split_seed)
     else: splits = [L(i for i,t in enumerate(is_trn) if t), L(i for i,t in enumerate(is_trn) if not t)]
-    if not splits[1]: raise ValueError(f"No images found in {path/valid}." if not valid_pct else
-                                       f"valid_pct={valid_pct} keeps no labeled image for validation: raise it, or label more images.")
+    if not splits[1]: raise ValueError(f"No images found in {path/valid}.")
     fn0 = _first_image(files) # the files are checked as they are read; one `UnreadableImagesError` names every bad one
     img_cls = ifnone(img_cls, _img_cls(fn0))
     if _use_memory(in_memory, item_tfms, max_memory, fn0, len(files), img_cls):
@@ -158,7 +158,7 @@ def from_df(cls:SemiSupervisedDataLoaders,
     fn_col:int|str=0, # column of the file names
     label_col:int|str=1, # column of the labels (empty, None or NaN where unknown)
     valid_col:int|str=None, # boolean column marking the validation rows (which must be labeled)
-    valid_pct:float=0.2, # without `valid_col`: share of the labeled rows kept for validation
+    valid_pct:float=0.2, # without `valid_col`: share of the labeled rows kept for validation, stratified by class
     split_seed:int=0, # random seed of the validation split
     folder:str=None, # sub-folder of `path` holding the images
     suff:str='', # suffix added to the file names
@@ -183,8 +183,7 @@ def from_df(cls:SemiSupervisedDataLoaders,
         if (is_valid & missing).any(): raise ValueError("Some validation rows have no label: they must all be labeled.")
         valid_idx = np.nonzero(is_valid)[0]
     else:
-        lab_rows = np.nonzero(~missing)[0]
-        valid_idx = np.random.default_rng(split_seed).permutation(lab_rows)[:int(valid_pct*len(lab_rows))]
+        valid_idx = np.array(_pct_split(list(col(label_col).values), valid_pct, split_seed)[1], dtype=int)
     pref = (Path(path)/folder if folder else Path(path))
     reader = ColReader(fn_col, pref=f'{pref}{os.path.sep}', suff=suff)
     fns,labels = L(reader(df.iloc[i]) for i in range(len(df))),col(label_col).values

@@ -12,6 +12,7 @@ from .masking import *
 from .data import *
 from .models import *
 from .losses import *
+from .models import _renamed_k
 from .losses import _legacy_terms
 from .precision import *
 from .precision import _warn_slow_bf16
@@ -28,9 +29,10 @@ def _small_grey(shape)->bool:
     c,h,w = shape
     return c==1 and h*w<=28*28
 
+@_renamed_k
 def default_models(
     shape:tuple, # shape of one image `(C,H,W)`
-    k:int, # number of classes
+    n_out:int, # number of classes
     fake:str='implicit', # 'implicit' or 'explicit' fake class
     nz:int=100, # size of the generator's random input
 )->tuple:
@@ -38,11 +40,11 @@ def default_models(
     c,h,w = shape
     if _small_grey(shape): # Salimans' MLPs with less noise (measured better in short runs), smaller below 28×28
         sizes = (1000,500,250,250,250) if h*w>=28*28 else (500,250,250)
-        disc = mlp_discriminator(h*w, k, sizes=sizes, noise_in=0.15, noise_hidden=0.3, fake=fake)
+        disc = mlp_discriminator(h*w, n_out, sizes=sizes, noise_in=0.15, noise_hidden=0.3, fake=fake)
         return disc,mlp_generator(tuple(shape), nz)
     if min(h,w)<8: raise ValueError(f"No default models for {c}×{h}×{w} images: the conv models take 8×8 or more. "
                                     f"Resize the images, or pass `discriminator` and `generator`.")
-    return conv_discriminator(c, k, size=min(h,w), fake=fake),conv_generator(tuple(shape), nz)
+    return conv_discriminator(c, n_out, size=min(h,w), fake=fake),conv_generator(tuple(shape), nz)
 
 # %% ../nbs/08_learner.ipynb #62a926e9
 # The defaults of `sgan_learner` (and so of `sgan-train`), by kind of discriminator and images; how each was chosen is
@@ -81,10 +83,10 @@ def default_n_gen(
     return sgan_presets(shape, disc)['n_gen']
 
 # %% ../nbs/08_learner.ipynb #2307c3c8
-def _check_models(xb, k, disc, gen=None):
-    "Raise a `ValueError` if `disc` (and `gen`) do not fit the images `xb` of `k` classes"
+def _check_models(xb, n_out, disc, gen=None):
+    "Raise a `ValueError` if `disc` (and `gen`) do not fit the images `xb` of `n_out` classes"
     if not isinstance(disc, SGANDiscriminator): raise ValueError("discriminator must be an SGANDiscriminator (a body and a K+1 head).")
-    if disc.k!=k: raise ValueError(f"The discriminator has {disc.k} classes, the data {k}.")
+    if disc.n_out!=n_out: raise ValueError(f"The discriminator has {disc.n_out} classes, the data {n_out}.")
     with torch.no_grad():
         if gen is not None:
             fake = generate(gen.to(xb.device), 2)
@@ -106,16 +108,16 @@ def _body_splitter(m):
     d = getattr(m, 'disc', m)
     return [params(d.body), params(d.head)]
 
-def _pick_models(shape, k, discriminator, generator, arch, pretrained, fake, gen=True):
+def _pick_models(shape, n_out, discriminator, generator, arch, pretrained, fake, gen=True):
     "The discriminator (and, if `gen`, the generator) a learner trains: those given, one on the body of `arch`, or `default_models`"
     if arch is not None:
         if discriminator is not None: raise ValueError("Pass either `arch` or `discriminator`, not both.")
         if not callable(arch): raise ValueError(f"arch={arch!r}: pass an architecture such as resnet18 (the function, not a string).")
-        discriminator = body_discriminator(arch, shape[0], k, pretrained=pretrained, fake=fake)
+        discriminator = body_discriminator(arch, shape[0], n_out, pretrained=pretrained, fake=fake)
         if gen and generator is None: generator = conv_generator(tuple(shape))
     elif pretrained: raise ValueError("pretrained=True needs `arch` (e.g. arch=resnet18).")
     if discriminator is None or (gen and generator is None):
-        d,g = default_models(shape, k, fake=fake)
+        d,g = default_models(shape, n_out, fake=fake)
         discriminator,generator = ifnone(discriminator, d),ifnone(generator, g)
     return discriminator,(generator if gen else None)
 
@@ -178,6 +180,21 @@ def _defines(cb, name:str)->bool:
 
 class SGANLearner(Learner):
     "A `Learner` whose checkpoints keep both optimizers and the random state, so that training resumes exactly"
+    @delegates(Learner.__init__)
+    def __init__(self, dls, model, **kwargs):
+        super().__init__(dls, model, **kwargs)
+        if type(getattr(self, 'progress', None)) is ProgressCallback: # fastai's bar, which reads the loss in every batch
+            self.remove_cb(self.progress)
+            self.add_cb(DeviceProgress())
+
+    @contextmanager
+    def no_bar(self):
+        "fastai's `no_bar`: no progress bar inside, and the learner's own back after"
+        pb = getattr(self, 'progress', None)
+        if pb is not None: self.remove_cb(pb)
+        try: yield self
+        finally:
+            if pb is not None: self.add_cb(pb)
     def _call_one(self, event_name):
         "fastai's `_call_one`: `event_name` to each callback in `order`, skipping those without it, in a list kept for the same callbacks"
         # A fork of fastai's, kept for speed: fastai sorts the callbacks for every event and asks each one for each event,
@@ -421,7 +438,7 @@ def save_classifier(
     m = learn.model
     disc = m.ema if getattr(m, 'ema', None) is not None else getattr(m, 'disc', m)
     torch.save(dict(state_dict={k:v.detach().cpu() for k,v in disc.state_dict().items()},
-                    vocab=[str(v) for v in learn.dls.vocab], k=disc.k, fake=disc.fake), fname)
+                    vocab=[str(v) for v in learn.dls.vocab], n_out=disc.n_out, fake=disc.fake), fname)
 
 def load_classifier(
     fname:str|Path, # a file written by `save_classifier`
@@ -430,8 +447,9 @@ def load_classifier(
     "Load the weights of `fname` into `disc` (in eval mode); returns `disc` and the class names"
     d = torch.load(fname, map_location='cpu', weights_only=True)
     if not isinstance(d, dict) or 'state_dict' not in d: raise ValueError(f"{fname} was not written by save_classifier.")
-    if (d['k'],d['fake'])!=(disc.k,disc.fake):
-        raise ValueError(f"{fname} holds a {d['k']}-class '{d['fake']}' head, the discriminator is {disc.k}-class '{disc.fake}'.")
+    n_out = d.get('n_out', d.get('k')) # (`k` in the files of 0.1.0)
+    if (n_out,d['fake'])!=(disc.n_out,disc.fake):
+        raise ValueError(f"{fname} holds a {n_out}-class '{d['fake']}' head, the discriminator is {disc.n_out}-class '{disc.fake}'.")
     p = first(disc.parameters())
     disc.load_state_dict({k:v.to(p.device) for k,v in d['state_dict'].items()})
     return disc.eval(),d['vocab']

@@ -31,9 +31,9 @@ def masked_means(vs:list, ms:list)->Tensor:
     return (w*torch.stack(vs)).sum(1)
 
 # %% ../nbs/06_losses.ipynb #52a51903
-def sup_loss(logits:Tensor, y:Tensor, k:int)->Tensor:
+def sup_loss(logits:Tensor, y:Tensor, n_out:int)->Tensor:
     "Cross-entropy of the items whose target is a class (`y>=0`); 0 when there are none"
-    ce = F.cross_entropy(logits if logits.shape[1]>k else logits[:, :k], y.clamp_min(0), reduction='none')
+    ce = F.cross_entropy(logits if logits.shape[1]>n_out else logits[:, :n_out], y.clamp_min(0), reduction='none')
     return masked_mean(ce, y>=0)
 
 # %% ../nbs/06_losses.ipynb #37d5a5d5
@@ -129,8 +129,8 @@ class SGANTerm:
     def noise_rows(self, z:Tensor)->Tensor|None:
         "Generator inputs to append after a batch's inputs `z`: their images get `target` (`None`: none)"
         return None
-    def __call__(self, inp:Tensor, targ:Tensor, k:int)->Tensor:
-        "The term on a batch's logits `inp` (the K class logits first) and targets `targ`"
+    def __call__(self, inp:Tensor, targ:Tensor, n_out:int)->Tensor:
+        "The term on a batch's logits `inp` (the `n_out` class logits first) and targets `targ`"
         raise NotImplementedError
     def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in self._repr_args().items())})"
     def _repr_args(self): return dict(weight=self.weight, warmup=self.warmup)
@@ -155,9 +155,9 @@ class ConsistencyTerm(SGANTerm):
         self.tfm = Pipeline(L(ifnone(tfm, RandomShift(2))), split_idx=0) # training-time transforms only
 
     def real_rows(self, real): return self.tfm(TensorImage(real)).as_subclass(Tensor)
-    def __call__(self, inp, targ, k): # the second views (`VIEW`) repeat the unlabeled items (`UNLABELED`), in their order
+    def __call__(self, inp, targ, n_out): # the second views (`VIEW`) repeat the unlabeled items (`UNLABELED`), in their order
         src,paired = pair_rows(targ, UNLABELED, VIEW)
-        return masked_mean(consistency(inp[src, :k], inp[:, :k], self.kind, self.thresh, reduction='none'), paired)
+        return masked_mean(consistency(inp[src, :n_out], inp[:, :n_out], self.kind, self.thresh, reduction='none'), paired)
     def _repr_args(self): return dict(weight=self.weight, kind=self.kind, thresh=self.thresh, warmup=self.warmup)
 
 class ManifoldTerm(SGANTerm):
@@ -175,9 +175,9 @@ class ManifoldTerm(SGANTerm):
     def noise_rows(self, z): # each input moved by `eps` in a random direction
         r = torch.randn_like(z)
         return z + self.eps*r/r.norm(dim=1, keepdim=True)
-    def __call__(self, inp, targ, k): # the moved copies (`MANIFOLD`) of the first generated items (`FAKE`), in their order
+    def __call__(self, inp, targ, n_out): # the moved copies (`MANIFOLD`) of the first generated items (`FAKE`), in their order
         src,paired = pair_rows(targ, FAKE, MANIFOLD)
-        return masked_mean(manifold_smoothness(inp[src, :k], inp[:, :k], self.eps, reduction='none'), paired)
+        return masked_mean(manifold_smoothness(inp[src, :n_out], inp[:, :n_out], self.eps, reduction='none'), paired)
     def _repr_args(self): return dict(weight=self.weight, eps=self.eps, warmup=self.warmup)
 
 # %% ../nbs/06_losses.ipynb #8adb9853
@@ -199,33 +199,36 @@ def _legacy_terms(kwargs:dict, where:str)->list:
 class SGANLoss(BaseLoss):
     "The SGAN objective: the discriminator's loss on a batch of labeled, unlabeled and generated items (and its `terms`), and `generator`'s"
     def __init__(self,
-        k:int=None, # number of classes: a K+1-th logit is the explicit fake class; `None`: every logit is a class
+        n_out:int=None, # number of classes, K: a K+1-th logit is the explicit fake class; `None`: every logit is a class
         unl_weight:float=1., # weight of the real-vs-fake loss
         smooth:float=0., # one-sided label smoothing of the real target
         gen_loss='fm', # the generator's loss: 'fm' (feature matching), 'ns' (non-saturating) or a function `(disc, real, fake)->loss`
         fm_p:int=None, # feature matching distance: 2 (mean squared, Salimans' MNIST) or 1 (mean absolute); `None`: 2, or `sgan_learner`'s preset
         terms:list=None, # regularizers of the discriminator (`SGANTerm`s), e.g. `[ConsistencyTerm(1.)]`
-        **kwargs, # 0.1.0's `cons_*` and `man_*` arguments, deprecated: they make the same terms
+        **kwargs, # 0.1.0's `k` (now `n_out`), `cons_*` and `man_*` arguments, deprecated: they make the same terms
     ):
         if not (callable(gen_loss) or gen_loss in ('fm','ns')):
             raise ValueError(f"gen_loss={gen_loss!r}: use 'fm', 'ns' or a function (disc, real, fake) -> loss.")
         if fm_p not in (None,1,2): raise ValueError(f"fm_p={fm_p!r}: use 1 or 2.")
+        if 'k' in kwargs:
+            warn("SGANLoss(k=...) is deprecated: pass n_out=..., the number of classes.", FutureWarning)
+            n_out = kwargs.pop('k')
         terms = L(terms) + _legacy_terms(kwargs, 'SGANLoss')
         if kwargs: raise TypeError(f"SGANLoss got unexpected arguments: {', '.join(kwargs)}.")
         if bad:=[t for t in terms if not (callable(t) and hasattr(t, 'name'))]: raise ValueError(f"terms={bad!r}: pass `SGANTerm`s, e.g. ConsistencyTerm(1.).")
         if len(ts:=[t.target for t in terms if t.target is not None])>len(set(ts)):
             raise ValueError(f"terms={list(terms)!r}: two terms add rows with the same target; give each its own.")
         super().__init__(nn.CrossEntropyLoss, flatten=False, is_2d=False)
-        store_attr('k,unl_weight,smooth,gen_loss,fm_p,terms')
+        store_attr('n_out,unl_weight,smooth,gen_loss,fm_p,terms')
         self.loss_lab = self.loss_unl = None
         for t in terms: setattr(self, t.name, None)
 
     def __call__(self, inp, targ, **kwargs):
-        k = ifnone(self.k, inp.shape[1])
-        if self.reduction!='mean' and (targ>=0).all(): return super().__call__(inp[:, :k], targ, **kwargs) # per item
+        n = ifnone(self.n_out, inp.shape[1])
+        if self.reduction!='mean' and (targ>=0).all(): return super().__call__(inp[:, :n], targ, **kwargs) # per item
         inp = inp.float()
         # `sup_loss` and `unsup_loss`, their three masked means taken in one weighted sum (fewer operations a batch)
-        logit = gan_logit(inp, k)
+        logit = gan_logit(inp, n)
         sp = F.softplus(logit)
         ce = F.cross_entropy(inp, targ.clamp_min(0), reduction='none')
         loss_lab,loss_real,loss_fake = masked_means([ce, sp-(1-self.smooth)*logit, sp], [targ>=0, targ==UNLABELED, targ==FAKE])
@@ -233,7 +236,7 @@ class SGANLoss(BaseLoss):
         self.loss_lab,self.loss_unl = loss_lab.detach(),loss_unl.detach()
         loss = loss_lab + self.unl_weight*loss_unl
         for t in self.terms:
-            v = t(inp, targ, k)
+            v = t(inp, targ, n)
             setattr(self, t.name, v.detach())
             loss = loss + t.weight_now*v
         return loss

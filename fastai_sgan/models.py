@@ -7,27 +7,80 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/models.html.md"""
 # %% ../nbs/05_models.ipynb #99e672d4
 from __future__ import annotations
 from fastai.vision.all import *
-import warnings, torchvision
-from torch.nn.utils import weight_norm as _weight_norm
+import copy, functools, warnings, torchvision
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import weight_norm as _torch_wn, _WeightNorm
 
 # %% auto #0
-__all__ = ['wn', 'GaussianNoise', 'keep_mask', 'FastDropout', 'gan_logit', 'SGANDiscriminator', 'init_wn_', 'mlp_discriminator',
-           'SGANGenerator', 'generate', 'mlp_generator', 'conv_discriminator', 'salimans_discriminator', 'CropTo',
-           'conv_generator', 'InputNorm', 'body_discriminator', 'SGANModel']
+__all__ = ['wn_layers', 'fixed_wn_weights', 'wn', 'GaussianNoise', 'keep_mask', 'FastDropout', 'gan_logit', 'SGANDiscriminator',
+           'init_wn_', 'mlp_discriminator', 'SGANGenerator', 'generate', 'mlp_generator', 'conv_discriminator',
+           'salimans_discriminator', 'CropTo', 'conv_generator', 'InputNorm', 'body_discriminator', 'SGANModel']
 
 # %% ../nbs/05_models.ipynb #481830c4
+def _pickle_wn(self, protocol):
+    "Pickle a `wn` layer as its plain layer, dim, `g` and `v` (torch pickles no parametrized module)"
+    p,base = self.parametrizations.weight,type(self).__bases__[0]
+    plain = base.__new__(base) # the layer's attributes, with `v` as a stand-in weight, and no parametrization
+    plain.__dict__ = self.__dict__ | dict(_parameters=self._parameters|dict(weight=p.original1),
+        _modules={k:m for k,m in self._modules.items() if k!='parametrizations'},
+        _load_state_dict_pre_hooks=OrderedDict()) # torch's mapping of 0.1.0's keys, which `_weight_norm` adds again
+    return _unpickle_wn,(plain,p[0].dim,p.original0,p.original1)
+
+class _WeightNormOnce(_WeightNorm):
+    "torch's weight-norm parametrization, which gives the weight computed on entering `fixed_wn_weights` while inside it"
+    fixed = None
+    def forward(self, weight_g, weight_v): return super().forward(weight_g, weight_v) if self.fixed is None else self.fixed
+
+def _weight_norm(layer:nn.Module, dim:int)->nn.Module:
+    "torch's `weight_norm` parametrization of `layer.weight` along `dim`, in a layer that pickles"
+    layer = _torch_wn(layer, dim=dim)
+    layer.parametrizations.weight[0] = _WeightNormOnce(dim)
+    type(layer).__reduce_ex__ = _pickle_wn # the class torch made for this one layer
+    return layer
+
+def _unpickle_wn(plain, dim, g, v):
+    "The `wn` layer pickled by `_pickle_wn`"
+    layer = _weight_norm(plain, dim)
+    p = layer.parametrizations.weight
+    p.original0,p.original1 = g,v
+    return layer
+
+def wn_layers(model:nn.Module)->list:
+    "The weight-normed layers (`wn`) of `model`"
+    return [m for m in model.modules() if parametrize.is_parametrized(m, 'weight') and isinstance(m.parametrizations.weight[0], _WeightNormOnce)]
+
+@contextmanager
+def fixed_wn_weights(
+    layers:nn.Module|list, # a model, or its `wn_layers`
+):
+    "Inside, the `wn` layers use their weights as computed on entering, once: for calls that leave their parameters as they are"
+    ls = wn_layers(layers) if isinstance(layers, nn.Module) else list(layers)
+    ps = [m.parametrizations.weight[0] for m in ls]
+    old = [p.fixed for p in ps]
+    with torch.no_grad(): ws = [m.weight for m in ls] # (inside another `fixed_wn_weights`, its weights)
+    try:
+        for p,w in zip(ps, ws): p.fixed = w
+        yield
+    finally:
+        for p,o in zip(ps, old): p.fixed = o
+
+def _wn_g(m:nn.Module):
+    "The scale `g` of a weight-normed layer `m` (`None` for other modules)"
+    if parametrize.is_parametrized(m, 'weight') and isinstance(m.parametrizations.weight[0], _WeightNorm):
+        return m.parametrizations.weight.original0
+    return getattr(m, 'weight_g', None) # a layer of torch's deprecated `weight_norm` (a learner exported by 0.1.0)
+
 def wn(
     layer:nn.Module, # a `Linear`, `Conv` or `ConvTranspose` layer
     v_std:float=None, # redraw the direction `v` from N(0, `v_std`²); default: keep the layer's own initialization
 )->nn.Module:
-    "`layer` with weight normalization (torch's `weight_norm`): a scale `g` and a direction `v` per output unit or channel"
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', FutureWarning)
-        # a transposed conv's weight is `[in,out,...]`: its output channels are dim 1
-        layer = _weight_norm(layer, dim=1 if isinstance(layer, nn.modules.conv._ConvTransposeNd) else 0)
+    "`layer` with weight normalization (torch's `weight_norm` parametrization): a scale `g` and a direction `v` per output unit or channel"
+    # a transposed conv's weight is `[in,out,...]`: its output channels are dim 1
+    layer = _weight_norm(layer, dim=1 if isinstance(layer, nn.modules.conv._ConvTransposeNd) else 0)
     if v_std is not None:
-        with torch.no_grad(): layer.weight_v.normal_(0, v_std)
+        with torch.no_grad(): layer.parametrizations.weight.original1.normal_(0, v_std)
     return layer
+
 
 # %% ../nbs/05_models.ipynb #3e7b2ed6
 class GaussianNoise(Module):
@@ -57,37 +110,48 @@ class FastDropout(nn.Dropout):
         return x.mul_(mask) if self.inplace else x*mask
 
 # %% ../nbs/05_models.ipynb #8c2cd041
+def _renamed_k(f):
+    "`f`, taking 0.1.0's keyword `k` for `n_out` with a `FutureWarning`"
+    @functools.wraps(f)
+    def _f(*args, **kwargs):
+        if 'k' in kwargs:
+            warnings.warn(f"{f.__qualname__.removesuffix('.__init__')}(k=...) is deprecated: pass n_out=..., the number of classes.", FutureWarning)
+            kwargs['n_out'] = kwargs.pop('k')
+        return f(*args, **kwargs)
+    return _f
+
 def gan_logit(
     logits:Tensor, # `[B,K]` class logits, or `[B,K+1]` with the explicit fake logit last
-    k:int, # number of real classes
+    n_out:int, # number of real classes, K
 )->Tensor:
     "Real-vs-fake logit: logsumexp of the K class logits, minus the fake logit if there is a K+1-th"
-    lse = torch.logsumexp(logits[:, :k], dim=1)
-    return lse - logits[:, k] if logits.shape[1]>k else lse
+    lse = torch.logsumexp(logits[:, :n_out], dim=1)
+    return lse - logits[:, n_out] if logits.shape[1]>n_out else lse
 
 class SGANDiscriminator(Module):
     "K+1 discriminator: `body` gives the features, `head` the K (implicit fake class) or K+1 (explicit) logits"
+    @_renamed_k
     def __init__(self,
         body:nn.Module, # feature extractor: images -> `[B,n_feat]`
         n_feat:int, # number of features
-        k:int, # number of real classes
+        n_out:int, # number of real classes, K: the classifier's outputs
         fake:str='implicit', # 'implicit' (fake logit fixed at 0) or 'explicit' (a K+1-th logit)
     ):
         if fake not in ('implicit','explicit'): raise ValueError(f"fake={fake!r}: use 'implicit' or 'explicit'.")
-        if k<2: raise ValueError(f"k={k}: a classifier needs at least 2 classes.")
-        self.body,self.k,self.fake = body,k,fake
-        self.head = wn(nn.Linear(n_feat, k + (fake=='explicit')))
+        if n_out<2: raise ValueError(f"n_out={n_out}: a classifier needs at least 2 classes.")
+        self.body,self.n_out,self.fake = body,n_out,fake
+        self.head = wn(nn.Linear(n_feat, n_out + (fake=='explicit')))
 
     def logits(self, x):
         "All logits (K or K+1) and the features of `x`"
         feats = self.body(x)
         return self.head(feats),feats
 
-    def forward(self, x): return self.logits(x)[0][:, :self.k]
+    def forward(self, x): return self.logits(x)[0][:, :self.n_out]
 
     def gan_logit(self, logits:Tensor)->Tensor:
         "Real-vs-fake logit from the output of `logits`: logsumexp of the K class logits minus the fake logit"
-        return gan_logit(logits, self.k)
+        return gan_logit(logits, self.n_out)
 
 # %% ../nbs/05_models.ipynb #3e1bb18f
 @torch.no_grad()
@@ -103,12 +167,13 @@ def init_wn_(
     def hook(m, inp, out):
         dims = [0] + list(range(2, out.ndim))
         mean,std = out.mean(dims),out.std(dims)+eps
-        m.weight_g.div_(std.view_as(m.weight_g))
+        g = _wn_g(m)
+        g.div_(std.view_as(g))
         if m.bias is not None: m.bias.sub_(mean).div_(std)
         done.append(m)
         shape = [1,-1] + [1]*(out.ndim-2)
         return (out-mean.view(shape))/std.view(shape)
-    wns = [m for m in model.modules() if hasattr(m, 'weight_g')]
+    wns = [m for m in model.modules() if _wn_g(m) is not None]
     hooks = [m.register_forward_hook(hook) for m in wns]
     mode = model.training
     try: model.train(train)(x)
@@ -117,14 +182,15 @@ def init_wn_(
         model.train(mode)
     if done: # nothing runs after the last layer: scale its outputs now
         last = done[-1]
-        last.weight_g.mul_(last_scale)
+        _wn_g(last).mul_(last_scale)
         if last.bias is not None: last.bias.mul_(last_scale)
     return model
 
 # %% ../nbs/05_models.ipynb #98aaa711
+@_renamed_k
 def mlp_discriminator(
     n_in:int=784, # pixels per image (C*H*W)
-    k:int=10, # number of classes
+    n_out:int=10, # number of classes
     sizes:tuple=(1000,500,250,250,250), # hidden layer sizes
     noise_in:float=0.3, # Gaussian noise on the input
     noise_hidden:float=0.5, # Gaussian noise after each hidden layer
@@ -135,9 +201,9 @@ def mlp_discriminator(
     layers,n = [nn.Flatten(), GaussianNoise(noise_in)],n_in
     for s in sizes:
         lin = wn(nn.Linear(n, s))
-        lin.weight_g.requires_grad_(train_scale)
+        _wn_g(lin).requires_grad_(train_scale)
         layers += [lin, nn.ReLU(), GaussianNoise(noise_hidden)]; n = s
-    return SGANDiscriminator(nn.Sequential(*layers), n, k, fake=fake)
+    return SGANDiscriminator(nn.Sequential(*layers), n, n_out, fake=fake)
 
 # %% ../nbs/05_models.ipynb #ec002626
 class SGANGenerator(Module):
@@ -191,9 +257,10 @@ def _conv(ni, nf, ks=3, stride=1, padding=None, v_std=0.25):
     "Weight-normed conv (directions drawn with `v_std`, see above) and leaky ReLU"
     return [wn(nn.Conv2d(ni, nf, ks, stride=stride, padding=ifnone(padding, ks//2)), v_std), nn.LeakyReLU(0.2)]
 
+@_renamed_k
 def conv_discriminator(
     n_in:int=3, # image channels
-    k:int=10, # number of classes
+    n_out:int=10, # number of classes
     size:int=32, # smaller side of the images: one block per halving, down to 4–7 pixels
     widths:tuple=None, # channels of the blocks; default 32, 64, 128, then 256
     n_conv:int=2, # 3×3 convs per block
@@ -209,11 +276,12 @@ def conv_discriminator(
         for _ in range(n_conv): layers += _conv(ni, nf); ni = nf
         layers += [nn.MaxPool2d(2)] + ([FastDropout(p)] if p else [])
     layers += [nn.AdaptiveAvgPool2d(pool_out), nn.Flatten()]
-    return SGANDiscriminator(nn.Sequential(*layers), ni*pool_out**2, k, fake=fake)
+    return SGANDiscriminator(nn.Sequential(*layers), ni*pool_out**2, n_out, fake=fake)
 
+@_renamed_k
 def salimans_discriminator(
     n_in:int=3, # image channels
-    k:int=10, # number of classes
+    n_out:int=10, # number of classes
     widths:tuple=(96,192), # channels of the two conv blocks (Salimans: 96, 192 for CIFAR-10, 64, 128 for SVHN)
     p_in:float=0.2, # dropout on the input
     p:float=0.5, # dropout between blocks
@@ -225,7 +293,7 @@ def salimans_discriminator(
               *_conv(w1, w2), *_conv(w2, w2), *_conv(w2, w2, stride=2), FastDropout(p),
               *_conv(w2, w2, padding=0), *_conv(w2, w2, ks=1), *_conv(w2, w2, ks=1),
               nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-    return SGANDiscriminator(nn.Sequential(*layers), w2, k, fake=fake)
+    return SGANDiscriminator(nn.Sequential(*layers), w2, n_out, fake=fake)
 
 # %% ../nbs/05_models.ipynb #a28bc451
 class CropTo(Module):
@@ -273,10 +341,11 @@ def _input_norm(stats, n_in:int):
     elif n_in!=len(mean): return None
     return InputNorm(mean, std)
 
+@_renamed_k
 def body_discriminator(
     arch=resnet18, # a fastai/torchvision architecture
     n_in:int=3, # image channels
-    k:int=10, # number of classes
+    n_out:int=10, # number of classes
     pretrained:bool=False, # start from the architecture's pretrained weights (downloaded on first use)
     fake:str='implicit', # 'implicit' or 'explicit' fake class
     cut=None, # where to cut the architecture; default fastai's `model_meta`
@@ -287,7 +356,7 @@ def body_discriminator(
     body = create_body(model, n_in=n_in, pretrained=pretrained, cut=ifnone(cut, meta.get('cut')))
     nf = num_features_model(body)
     norm = _input_norm(meta['stats'], n_in) if pretrained and meta.get('stats') else None
-    return SGANDiscriminator(nn.Sequential(*L(norm), body, nn.AdaptiveAvgPool2d(1), nn.Flatten()), nf, k, fake=fake)
+    return SGANDiscriminator(nn.Sequential(*L(norm), body, nn.AdaptiveAvgPool2d(1), nn.Flatten()), nf, n_out, fake=fake)
 
 # %% ../nbs/05_models.ipynb #dd367f7d
 def _is_conv(net:nn.Module)->bool:
@@ -302,8 +371,7 @@ class SGANModel(Module):
         ema:bool=True, # keep an exponential moving average of `disc` for evaluation (updated by `DiscriminatorEMA`)
     ):
         self.disc,self.generator = disc,generator
-        # a copy through pickle: modules with torch's `weight_norm` refuse `deepcopy`
-        self.ema = pickle.loads(pickle.dumps(disc)).requires_grad_(False) if ema else None
+        self.ema = copy.deepcopy(disc).requires_grad_(False) if ema else None
         self.register_buffer('ema_steps', tensor(0)) # updates of the EMA so far
 
     def forward(self, x):

@@ -8,6 +8,7 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/precision.html.md"""
 from __future__ import annotations
 import json, os, platform, warnings
 from fastai.vision.all import *
+import copy
 from .models import _is_conv
 
 # %% auto #0
@@ -79,8 +80,8 @@ def time_precisions(
         if (k:=repr((mach,key,*c))) in saved: _times[(key,*c)] = saved[k]
     todo = [c for c in candidates if (key,*c) not in _times]
     nets = {}
-    for prec,cl in todo: # copies (modules with torch's `weight_norm` refuse `deepcopy`), in each memory format
-        m = pickle.loads(pickle.dumps(net)).train()
+    for prec,cl in todo: # copies, in each memory format
+        m = copy.deepcopy(net).train()
         nets[prec,cl] = (m.to(memory_format=torch.channels_last),x.contiguous(memory_format=torch.channels_last)) if cl else (m,x)
     ts = {c:[] for c in todo}
     with torch.random.fork_rng(devices=[]): # dropout's draws leave the training's random numbers as they were

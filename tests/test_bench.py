@@ -185,3 +185,29 @@ def test_forks_runs():
     r = subprocess.run([sys.executable, str(BENCH/'forks.py'), '--reps', '1', '--epochs', '1'], capture_output=True, text=True, timeout=300)
     assert r.returncode==0, r.stderr
     assert r.stdout.count('the fork saves')==2 and 'call_one' in r.stdout and 'smooth_loss' in r.stdout
+
+# --- `bench/ops.py`: the discriminator's weights, computed once for the generator's steps
+def _ops():
+    spec = importlib.util.spec_from_file_location('ops', BENCH/'ops.py')
+    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+    return m
+
+@pytest.mark.parametrize('task', ['digits', 'mnist'])
+def test_generator_steps_compute_the_disc_weights_once(task, monkeypatch):
+    "With `fixed_wn_weights` the weight norm runs once for all generator steps instead of twice a step, with the same numbers"
+    import contextlib, fastai_sgan.callback as cb
+    from fastai.vision.all import set_seed
+    from fastai_sgan.all import sgan_learner, wn_layers
+    ops = _ops()
+    def run():
+        set_seed(0)
+        learn = sgan_learner(ops.TASKS[task]())
+        c = ops.count_ops(learn, batches=3)
+        return c,learn
+    (c1,l1) = run()
+    monkeypatch.setattr(cb, 'fixed_wn_weights', lambda layers: contextlib.nullcontext()) # as before: computed in every pass
+    (c0,l0) = run()
+    n_wn,n_gen = len(wn_layers(l1.model.disc)),l1.sgan_trainer.n_gen
+    assert c0.ops['_weight_norm_interface']-c1.ops['_weight_norm_interface']==c1.batches*n_wn*(2*n_gen-1)
+    assert c1.per_batch<c0.per_batch
+    for a,b in zip(l1.model.state_dict().values(), l0.model.state_dict().values()): assert torch.equal(a, b) # the same training

@@ -22,7 +22,7 @@ def test_default_conv_discriminator_learns(mnist):
     dls = SemiSupervisedDataLoaders.from_tensors(_padded(x[:1280]), y[:1280], _padded(xt[:500]), yt[:500], n_labeled=500,
                                                  bs=32, device='cpu')
     learn = supervised_learner(dls)
-    assert isinstance(learn.model.body[0].weight_g, nn.Parameter) # the conv discriminator, weight-normed
+    assert isinstance(learn.model.body[0].parametrizations.weight.original0, nn.Parameter) # the conv discriminator, weight-normed
     learn.fit_one_cycle(1)
     assert len(dls.train)==40
     assert learn.recorder.values[-1][2]>0.6 # chance: 0.1

@@ -159,3 +159,28 @@ def test_fit_cancelled_before_it_starts(digits, fp):
     with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=_CancelAtStart())
     with learn.no_bar(), learn.no_logging(): learn.fit(1) # and the next fit trains
     assert learn.recorder.values
+
+# --- the progress bar: fastai's reads the smoothed loss in every batch, `DeviceProgress` every `every` batches
+def test_progress_bar_reads_the_loss_every_n_batches(digits):
+    import fastai.callback.progress as fastai_progress
+    from fastai.vision.all import ProgressCallback
+    from fastai_sgan.all import DeviceProgress
+    from host_syncs import PACKAGE
+    roots = (PACKAGE, fastai_progress.__file__) # the bars' own reads
+    def syncs(learn, **kw):
+        c = SyncCounter(roots)
+        with learn.no_logging(): learn.fit(1, cbs=c.cbs(), **kw)
+        return c
+    learn = sgan_learner(digits)
+    assert type(learn.progress) is DeviceProgress
+    c = syncs(learn)
+    n = len(digits.train)
+    assert c.batches==n and c.n==n//20 + (n%20>0), (n, c.n, dict(c.where))
+    with learn.no_bar(): assert not hasattr(learn, 'progress')
+    assert type(learn.progress) is DeviceProgress # the same bar back
+    learn.progress.every = 1
+    assert syncs(learn).n==n
+    plain = sgan_learner(digits)
+    plain.remove_cb(plain.progress); plain.add_cb(ProgressCallback()) # fastai's own: one read a batch
+    assert syncs(plain).n==n
+    with pytest.raises(ValueError, match='whole number'): DeviceProgress(0)
