@@ -14,7 +14,7 @@ from torch.nn.utils.parametrizations import weight_norm as _torch_wn, _WeightNor
 # %% auto #0
 __all__ = ['wn_layers', 'fixed_wn_weights', 'wn', 'GaussianNoise', 'keep_mask', 'FastDropout', 'gan_logit', 'SGANDiscriminator',
            'init_wn_', 'mlp_discriminator', 'SGANGenerator', 'generate', 'mlp_generator', 'conv_discriminator',
-           'salimans_discriminator', 'CropTo', 'conv_generator', 'InputNorm', 'body_discriminator', 'SGANModel']
+           'salimans_discriminator', 'conv_generator', 'InputNorm', 'body_discriminator', 'SGANModel']
 
 # %% ../nbs/05_models.ipynb #481830c4
 def _pickle_wn(self, protocol):
@@ -296,13 +296,6 @@ def salimans_discriminator(
     return SGANDiscriminator(nn.Sequential(*layers), w2, n_out, fake=fake)
 
 # %% ../nbs/05_models.ipynb #a28bc451
-class CropTo(Module):
-    "Crop images to `h`×`w`, keeping the centre"
-    def __init__(self, h:int, w:int): self.h,self.w = h,w
-    def forward(self, x):
-        t,l = (x.shape[-2]-self.h)//2,(x.shape[-1]-self.w)//2
-        return x[..., t:t+self.h, l:l+self.w]
-
 def conv_generator(
     img_shape:tuple=(3,32,32), # shape of one image `(C,H,W)`, any size from 8×8
     nz:int=100, # size of the random input
@@ -321,7 +314,7 @@ def conv_generator(
         layers += [nn.ConvTranspose2d(nf, no, 5, 2, padding=2, output_padding=1), nn.BatchNorm2d(no), nn.ReLU()]
         nf = no
     layers += [wn(nn.ConvTranspose2d(nf, c, 5, 2, padding=2, output_padding=1)), nn.Sigmoid()]
-    if (sh*2**n_up,sw*2**n_up)!=(h,w): layers.append(CropTo(h, w))
+    if (sh*2**n_up,sw*2**n_up)!=(h,w): layers.append(torchvision.transforms.CenterCrop((h, w)))
     return SGANGenerator(nn.Sequential(*layers), nz, tuple(img_shape), dist='normal')
 
 # %% ../nbs/05_models.ipynb #66ddb03e
