@@ -45,9 +45,11 @@ def _unpickle_wn(plain, dim, g, v):
     p.original0,p.original1 = g,v
     return layer
 
+def _is_wn(m:nn.Module)->bool: return parametrize.is_parametrized(m, 'weight') and isinstance(m.parametrizations.weight[0], _WeightNormOnce)
+
 def wn_layers(model:nn.Module)->list:
     "The weight-normed layers (`wn`) of `model`"
-    return [m for m in model.modules() if parametrize.is_parametrized(m, 'weight') and isinstance(m.parametrizations.weight[0], _WeightNormOnce)]
+    return [m for m in model.modules() if _is_wn(m)]
 
 @contextmanager
 def fixed_wn_weights(
@@ -65,10 +67,8 @@ def fixed_wn_weights(
         for p,o in zip(ps, old): p.fixed = o
 
 def _wn_g(m:nn.Module):
-    "The scale `g` of a weight-normed layer `m` (`None` for other modules)"
-    if parametrize.is_parametrized(m, 'weight') and isinstance(m.parametrizations.weight[0], _WeightNorm):
-        return m.parametrizations.weight.original0
-    return getattr(m, 'weight_g', None) # a layer of torch's deprecated `weight_norm` (a learner exported by 0.1.0)
+    "The scale `g` of a `wn` layer `m` (`None` for other modules)"
+    return m.parametrizations.weight.original0 if _is_wn(m) else None
 
 def wn(
     layer:nn.Module, # a `Linear`, `Conv` or `ConvTranspose` layer
@@ -173,7 +173,7 @@ def init_wn_(
         done.append(m)
         shape = [1,-1] + [1]*(out.ndim-2)
         return (out-mean.view(shape))/std.view(shape)
-    wns = [m for m in model.modules() if _wn_g(m) is not None]
+    wns = wn_layers(model)
     hooks = [m.register_forward_hook(hook) for m in wns]
     mode = model.training
     try: model.train(train)(x)
