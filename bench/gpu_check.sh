@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU figures in one call of at most 6 minutes on one H100/H200 (the `device` tool), installation included:
 #   1. host syncs a training batch as CUDA itself counts them, for every learner and option (bench/syncs.py);
-#   2. MNIST's MLP against the plain PyTorch loop, and fastai's own cost, on the GPU (bench/speed.py mnist);
-#   3. the conv models (SVHN-like stand-in): images/s in fp32 (with the plain loop), and fp32 against precision='auto' (bench/speed.py colour);
+#   2. MNIST's MLP, eager and with the captured step (capture=True), against the plain PyTorch loop, and fastai's own
+#      cost, on the GPU (bench/speed.py mnist --capture);
+#   3. the conv models (SVHN-like stand-in): images/s in fp32, with the plain loop (bench/speed.py colour --vs-plain);
 #   4. MNIST-100 with the defaults (batches of 100+100), 8 epochs: seconds to 97% and 98% test accuracy (bench/long_run.py);
 #   5. real CIFAR-10 (JPEG copy), 4,000 labels, the defaults: as many epochs as fit in 2 minutes, test accuracy against time (bench/cifar.py);
 # then one table (bench/gpu_summary.py). Each part prints as it runs and its file in $OUT is complete when it ends, so
@@ -10,7 +11,7 @@
 # Prepare here first (wheels pinned to .venv's versions in .gpu/lock.txt, MNIST and the CIFAR-10 archive, in the ignored .gpu/):
 #   bash tools/gpu_prepare.sh
 # then: device run  command='bash bench/gpu_check.sh'  carry=['.gpu']  timeout_s=400
-# (each part has its own time limit: 15 s of installation + 30 + 50 + 35 + 20 + 90 + 120 s = at most 6 minutes)
+# (each part has its own time limit: 15 s of installation + 30 + 70 + 35 + 90 + 120 s = at most 6 minutes)
 # The same parts on a CPU with tiny sizes (tests/test_bench.py runs it, so the script cannot rot):
 #   GPU_CHECK_DEVICE=cpu GPU_CHECK_MNIST=../shared/data/mnist GPU_CHECK_CIFAR=../shared/data/cifar10/cifar10-jpg.tgz \
 #     PY=.venv/bin/python bash bench/gpu_check.sh
@@ -26,7 +27,7 @@ WORK=$(mktemp -d)
 T0=$(date +%s)
 stamp() { echo "== $(( $(date +%s)-T0 )) s: $*"; }
 if [ "$DEV" = cuda ]; then
-  MB=300; CB=60; REPS=2; FLOOR=2000; EPOCHS=8; LB=; ONLY=; TL=90; TS=1; CIFAR="--budget 100"
+  MB=300; CB=60; REPS=2; FLOOR=2000; EPOCHS=8; LB=; ONLY=; TL=90; TS=1; CIFAR="--budget 100"; CAP=inductor
   [ -f .gpu/lock.txt ] || { echo "no .gpu/lock.txt: run 'bash tools/gpu_prepare.sh' here and carry .gpu" >&2; exit 2; }
   # offline, only the carried wheels, each at the version of the tested .venv
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$WORK/site" .gpu/whl/*.whl || exit 3
@@ -34,6 +35,7 @@ if [ "$DEV" = cuda ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 else # tiny sizes: that every part runs and the table is made, not the figures
   MB=10; CB=2; REPS=1; FLOOR=50; EPOCHS=1; LB="--batches 5"; ONLY="MLP, digits"; TL=180; TS=4 # a slow CPU: longer limits
+  CAP=aot_eager # compiles in seconds where inductor takes a minute
   CIFAR="--budget 1 --n-unlabeled 128 --n-labeled 100"
   export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 fi
@@ -45,9 +47,8 @@ run() { # run NAME SECONDS CMD...: print as it goes, keep the output in $OUTDIR/
 }
 rm -f "$OUTDIR"/*.txt "$OUTDIR"/*.log "$OUTDIR"/*.json
 run syncs 30 $PY bench/syncs.py --device $DEV --json "$OUTDIR/syncs.json" ${ONLY:+--only "$ONLY"}
-run speed_mnist 50 $PY bench/speed.py mnist --device $DEV --batches $MB --reps $REPS --floor-batches $FLOOR --mnist $M
+run speed_mnist 70 $PY bench/speed.py mnist --device $DEV --batches $MB --reps $REPS --floor-batches $FLOOR --mnist $M --capture --capture-backend $CAP
 run speed_conv 35 $PY bench/speed.py colour --device $DEV --batches $CB --reps $REPS --floor-batches $FLOOR --mnist $M --vs-plain
-run speed_conv 20 $PY bench/speed.py colour --device $DEV --batches $CB --reps $REPS --mnist $M
 stamp "MNIST-100, $EPOCHS epochs, seed 0"
 timeout $TL $PY bench/long_run.py --device $DEV --epochs $EPOCHS --seed 0 $LB --data $M --out "$WORK/long_seed0" 2>&1 \
   | grep --line-buffered -v -E "Warning|warnings.warn" | tee "$OUTDIR/long_seed0.log"

@@ -27,6 +27,11 @@ def summary(d:Path)->list:
     sm = _read(d/'speed_mnist.txt')
     if m := re.search(r'sgan_learner \+ fit_one_cycle: ([\d,]+) images/s; plain PyTorch loop: ([\d,]+) images/s; ratio \(fastai/plain\) ([\d.]+)', sm):
         rows.append(('MNIST MLP, fastai/plain', f"{m[3]} ({m[1]} vs {m[2]} real images/s)"))
+    if m := re.search(r"captured step \(capture=True\): ([\d,]+) images/s, ([\d.]+) s a batch; against eager ([\d.]+)×.*?against the plain loop ([\d.]+)×", sm):
+        rows.append(('MNIST MLP, captured step', f"{m[1]} real images/s, {float(m[2])*1e3:.1f} ms a batch; {m[3]}× eager, {m[4]}× the plain loop"))
+    if m := re.search(r"without the first batch: eager ([\d.]+), captured ([\d.]+) s a batch \(([\d.]+)×\)", sm):
+        rows.append(('MNIST MLP ms a batch after the first, eager / captured', f"{float(m[1])*1e3:.1f} / {float(m[2])*1e3:.1f} ({m[3]}×)"))
+    if m := re.search(r"first training batch, captured: ([\d., ]+) s", sm): rows.append(('MNIST MLP, first batch with capture (compiling)', f"{m[1].strip()} s"))
     if m := re.search(r"fastai's own cost on (\S+) .*?: ([\d.]+) ms a batch against ([\d.]+) ms", sm):
         rows.append((f"fastai's own cost a batch ({m[1]})", f"{m[2]} ms vs {m[3]} ms in a plain loop"))
     sc = _read(d/'speed_conv.txt')

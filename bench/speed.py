@@ -16,6 +16,7 @@ does not depend on the model, so on small models it caps the ratio.
     .venv/bin/python bench/speed.py colour --batches 40   # conv models, SVHN-like stand-in: fp32 against precision='auto'
     .venv/bin/python bench/speed.py colour --batches 40 --vs-plain   # the conv models against the plain loop, in fp32
     .venv/bin/python bench/speed.py mnist --batches 600 --precision auto   # the fastai side in the automatic precision
+    .venv/bin/python bench/speed.py mnist --batches 600 --capture   # also `sgan_learner(capture=True)`: one compiled step a batch
 
 `colour` (unless `--vs-plain`) times `sgan_learner(dls)` in fp32 against `sgan_learner(dls, precision='auto')` (bf16
 autocast and channels-last where the device computes in bf16, else fp32 again), alternately, and prints the speed-up
@@ -54,13 +55,26 @@ def cpu_flags()->str:
     shown = [f for f in ('avx2','avx512f','avx512_bf16','amx_bf16') if f in flags]
     return f"{name}; flags: {' '.join(shown) or 'none of avx2/avx512f/avx512_bf16/amx_bf16'}; bf16 instructions (torch): {cpu_has_bf16()}"
 
-def run_fastai(dls, epochs, batches=None, precision='fp32'):
+class FirstBatch(Callback):
+    "Time the fit's first training batch (with `capture`, it compiles the step), from `before_fit` to its `after_batch`"
+    order = 101
+    def before_fit(self): self.start,self.secs = time.perf_counter(),None
+    def after_batch(self):
+        if self.training and self.secs is None:
+            _sync(self.dls.device)
+            self.secs = time.perf_counter()-self.start
+
+def run_fastai(dls, epochs, batches=None, precision='fp32', capture=None, first=None):
+    "Seconds of `fit_one_cycle(epochs)`; with `capture` (a `torch.compile` backend), the captured step"
     set_seed(0)
-    learn = sgan_learner(dls, cbs=StopTraining(batches) if batches else None, precision=precision)
+    fb = FirstBatch()
+    learn = sgan_learner(dls, cbs=[fb]+([StopTraining(batches)] if batches else []), precision=precision)
+    if capture: learn.capture(backend=capture)
     if dls.device.type=='cuda': torch.cuda.synchronize()
     start = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)
     if dls.device.type=='cuda': torch.cuda.synchronize()
+    if first is not None: first.append(fb.secs)
     return time.perf_counter()-start
 
 def run_plain(dls, epochs, batches=None):
@@ -145,6 +159,8 @@ def main():
     p.add_argument('--precision', default='fp32', choices=['fp32','bf16','auto'], help="the fastai side's precision (sgan_learner's `precision`)")
     p.add_argument('--vs-plain', action='store_true', help='colour: the fastai side against the plain loop, not fp32 against auto')
     p.add_argument('--fastai-only', action='store_true', help='time the fastai side only (no plain loop, no ratio)')
+    p.add_argument('--capture', action='store_true', help='also time `sgan_learner(capture=True)` (one compiled step a batch), between the two')
+    p.add_argument('--capture-backend', default='inductor', help="torch.compile's backend for --capture ('aot_eager': a quick check)")
     p.add_argument('--floor-batches', type=int, default=2000, help="batches of each run measuring fastai's own cost")
     a = p.parse_args()
     dev = torch.device(a.device)
@@ -159,9 +175,13 @@ def main():
     n_img = epochs*batches*(dls.train.bs+dls.train.bs_labeled)
     if a.task=='colour' and not a.vs_plain: return compare_precisions(dls, epochs, batches, a.reps, n_img)
     times = {'fastai':[], 'plain':[]}
-    sides = (('fastai',partial(run_fastai, precision=a.precision)), ('plain',run_plain))
+    firsts = {'fastai':[], 'captured':[]}
+    sides = [('fastai',partial(run_fastai, precision=a.precision, first=firsts['fastai'])), ('plain',run_plain)]
+    if a.capture:
+        times['captured'] = []
+        sides.insert(1, ('captured',partial(run_fastai, precision=a.precision, capture=a.capture_backend, first=firsts['captured'])))
     for r in range(a.reps):
-        for name,f in sides[:1] if a.fastai_only else sides:
+        for name,f in [s for s in sides if s[0]!='plain'] if a.fastai_only else sides:
             t = f(dls, epochs, batches)
             times[name].append(t)
             print(f"  run {r}: {name:6s} {t:6.1f}s  {n_img/t:8,.0f} real images/s", flush=True)
@@ -176,6 +196,16 @@ def main():
           + f" (fastai side: precision {a.precision})")
     print(f"sgan_learner + fit_one_cycle: {n_img/best['fastai']:,.0f} images/s; plain PyTorch loop: {n_img/best['plain']:,.0f} "
           f"images/s; ratio (fastai/plain) {best['plain']/best['fastai']:.3f}")
+    if a.capture:
+        c,f = best['captured'],best['fastai']
+        pc = sorted(t/u for t,u in zip(times['fastai'], times['captured']))
+        print(f"captured step (capture=True): {n_img/c:,.0f} images/s, {c/(epochs*batches):.4f} s a batch; against eager "
+              f"{f/c:.3f}× (pairs {', '.join(f'{p:.3f}' for p in pc)}), against the plain loop {best['plain']/c:.3f}×")
+        for k,v in firsts.items():
+            print(f"first training batch, {k}: {', '.join(f'{t:.2f}' for t in v)} s (captured: the compile; torch caches it after the first run)")
+        steady = {k:min(t-u for t,u in zip(times[k], firsts[k])) for k in firsts}
+        print(f"without the first batch: eager {steady['fastai']/(epochs*batches-1):.4f}, captured {steady['captured']/(epochs*batches-1):.4f} "
+              f"s a batch ({steady['fastai']/steady['captured']:.3f}×)")
     print(f"training loader alone: {loader_speed(dls.train):,.0f} images/s")
     ff,fp = fastai_floor(dev, a.floor_batches)
     per_batch = best['plain']/(epochs*batches)

@@ -7,6 +7,9 @@ Docs: https://fastai-sgan.github.io/fastai_sgan/callback.html.md"""
 # %% ../nbs/07_callback.ipynb #fa1e6cce
 from __future__ import annotations
 from fastai.vision.all import *
+from torch.optim.adam import adam # torch's functional Adam
+from contextlib import nullcontext
+import types, weakref
 from .masking import UNLABELED
 from .data import SemiSupervisedDL, n_unlabeled
 from .augment import RandomShift
@@ -17,7 +20,7 @@ from .precision import *
 
 # %% auto #0
 __all__ = ['create_gen_opt', 'DeviceSmoothLoss', 'SmoothLossOnDevice', 'DeviceProgress', 'SGANTrainer', 'DiscriminatorEMA',
-           'sgan_part', 'SGANLossParts', 'SGANDivergence', 'StopOnDivergence']
+           'sgan_part', 'SGANLossParts', 'SGANDivergence', 'StopOnDivergence', 'CapturedStep']
 
 # %% ../nbs/07_callback.ipynb #97f573f7
 def create_gen_opt(learn:Learner):
@@ -122,21 +125,27 @@ class SGANTrainer(Callback):
     def before_batch(self):
         x,y = self.xb[0],self.yb[0]
         unl,self.n_fake = self._unlabeled(y)
-        n,gen = self.n_fake,self.net.generator
+        self.real = x[unl]
+        for t in self.terms: t.pct_train = self.pct_train # for the warm-ups
+        self.learn.xb,self.learn.yb = self.disc_batch(x, y, self.real, self.n_fake)
+
+    def disc_batch(self, x, y, real, n):
+        "The discriminator's batch: the real images `x` (targets `y`), the terms' rows made from `real`, and `n` generated images"
+        gen = self.net.generator
         with torch.no_grad():
             if hasattr(gen, 'noise'): # the batch's inputs, and those the terms add (e.g. `ManifoldTerm`'s moved ones)
                 z = gen.noise(n)
-                zs = [(t,r) for t in self.terms if (r:=t.noise_rows(z)) is not None]
+                zs = [(t,t.noise_rows(z)) for t in self.terms]
+                zs = [(t,r) for t,r in zs if r is not None]
                 fake = gen(torch.cat([z, *(r for _,r in zs)])).to(x.dtype)
             else: fake,zs = gen.sample(n).to(x.dtype),[]
-        self.real = x[unl]
         xs,ys = [x],[y]
         for t in self.terms: # rows the terms make from the unlabeled images (e.g. `ConsistencyTerm`'s second views)
-            t.pct_train = self.pct_train # for the warm-ups
             with torch.no_grad(), torch.autocast(x.device.type, enabled=False): # transforms in fp32 (hue or lighting in bf16 can give NaN)
-                if (r:=t.real_rows(self.real)) is not None: xs,ys = xs+[r.as_subclass(type(x))],ys+[y.new_full((len(r),), t.target)]
-        ys += [y.new_full((n,), FAKE)] + [y.new_full((len(r),), t.target) for t,r in zs]
-        self.learn.xb,self.learn.yb = (torch.cat(xs+[fake]),),(torch.cat(ys),)
+                rows = t.real_rows(real)
+            if rows is not None: xs,ys = xs+[rows.as_subclass(type(x))],ys+[y.new_full((len(rows),), t.target)]
+        ys += [y.new_full((n,), FAKE)] + [y.new_full((len(rz),), t.target) for t,rz in zs]
+        return (torch.cat(xs+[fake]),),(torch.cat(ys),)
     def _unlabeled(self, y):
         "Where the unlabeled items of the batch targets `y` are (a slice or a mask), and how many"
         # `SemiSupervisedDL` puts its unlabeled items first: no need to read the mask on the host (a GPU sync)
@@ -148,20 +157,26 @@ class SGANTrainer(Callback):
         "After the discriminator's step, take the generator's `n_gen` steps on `learn.loss_func.generator`"
         if self.finding_lr: return
         self._sync_hypers()
-        sc = self.learn.gen_scaler
+        sc,opt = self.learn.gen_scaler,self.learn.gen_opt
+        def step():
+            sc.step(getattr(opt, 'opt', opt)) # torch's, or fastai's own `Optimizer`
+            sc.update()
+            opt.zero_grad()
         with fixed_wn_weights(self.disc_wns): # the discriminator does not move in these steps
-            for _ in range(self.n_gen):
-                with self.gen_autocast: loss = self._gen_loss().float()
-                sc.scale(loss).backward(inputs=self.gen_params)
-                if self.sync_grads is not None: self.sync_grads(self.gen_params)
-                sc.step(getattr(self.learn.gen_opt, 'opt', self.learn.gen_opt)) # torch's, or fastai's own `Optimizer`
-                sc.update()
-                self.learn.gen_opt.zero_grad()
-        self.learn.loss_gen = loss.detach()
+            self.learn.loss_gen = self.gen_steps(self.real, self.n_fake, step, sc.scale)
 
-    def _gen_loss(self):
-        "The generator's loss for one step: `learn.loss_func.generator` on new images"
-        return self.learn.loss_func.generator(self.net.disc, self.net.generator, self.real, max(self.n_fake, 2), self.disc_has_bn)
+    def gen_steps(self, real, n, step, scale=noop, autocast=True):
+        "`n_gen` generator steps against the images `real`, each stepped by `step()` after its backward; the last loss"
+        for _ in range(self.n_gen):
+            with (self.gen_autocast if autocast else nullcontext()): loss = self._gen_loss(real, n).float()
+            scale(loss).backward(inputs=self.gen_params)
+            if self.sync_grads is not None: self.sync_grads(self.gen_params)
+            step()
+        return loss.detach()
+
+    def _gen_loss(self, real, n):
+        "The generator's loss for one step: `learn.loss_func.generator` on `n` new images"
+        return self.learn.loss_func.generator(self.net.disc, self.net.generator, real, max(n, 2), self.disc_has_bn)
 
     def _sync_hypers(self):
         "Give the generator's optimizer `learn.opt`'s current hyper-parameters (those that changed), lr × `gen_lr_mult`"
@@ -189,8 +204,11 @@ class DiscriminatorEMA(Callback):
 
     def after_fit(self): self.pairs = self.steps = None # no lists of the model's tensors left in an exported learner
 
+    def after_step(self): self.update()
+
     @torch.no_grad()
-    def after_step(self):
+    def update(self):
+        "One update of the EMA, on the device"
         if self.pairs is None: return
         (ep,dp),(eb,db) = self.pairs
         w = (9/(10+self.steps)).clamp_min(1-self.decay) # 1 - min(decay, (1+t)/(10+t)), on the device
@@ -217,19 +235,21 @@ class SGANLossParts(Callback):
         self.parts,self.means = list(parts),{}
         self.metrics = [sgan_part(self, p) for p in self.parts]
 
-    def before_train(self):
-        self.sums,self.n = torch.zeros(len(self.parts), device=first(self.model.parameters()).device),0
+    def before_fit(self):
+        self.sums = torch.zeros(len(self.parts), device=first(self.model.parameters()).device) # made once: updated in place
+        self.n_out = getattr(self.model, 'module', self.model).disc.n_out
+    def before_train(self): self.sums.zero_(); self.n = 0
 
     def after_step(self):
         if hasattr(self.learn, 'lr_finder'): return # (the generator is idle)
-        self.sums += torch.stack([self._part(p).float() for p in self.parts])
+        self.add(self.pred, self.yb[0], {p:getattr(self.learn, p) for p in self.parts if not (p=='acc_lab' or hasattr(self.loss_func, p))})
         self.n += 1
 
-    def _part(self, p):
+    def add(self, pred, y, more:dict):
+        "Add a batch's parts to the sums: the loss function's, `more`'s (the learner's), and the accuracy of `pred` on the labeled `y`"
         lf = self.learn.loss_func
-        if p!='acc_lab': return getattr(lf, p) if hasattr(lf, p) else getattr(self.learn, p)
-        y = self.yb[0] # the labeled items' accuracy, over the K classes
-        return masked_mean(self.pred[:, :getattr(self.model, 'module', self.model).disc.n_out].argmax(1)==y, y>=0)
+        self.sums += torch.stack([(masked_mean(pred[:, :self.n_out].argmax(1)==y, y>=0) if p=='acc_lab' else
+                                   getattr(lf, p) if hasattr(lf, p) else more[p]).float() for p in self.parts])
 
     def after_train(self): # the one read of the sums in an epoch
         if self.n: self.means = dict(zip(self.parts, (self.sums/self.n).tolist()))
@@ -245,20 +265,23 @@ class StopOnDivergence(Callback):
     order,run_valid = SGANTrainer.order+3,False
     parts = ('discriminator','generator')
 
-    def before_train(self):
-        dev = first(self.model.parameters()).device
-        self.first_bad = torch.full((2,), len(self.dl), device=dev) # by part: the first batch with a loss not finite, or the number of batches
+    def before_fit(self):
+        dev = first(self.model.parameters()).device # made once, updated in place
+        self.first_bad = torch.zeros(2, dtype=torch.long, device=dev) # by part: the first batch with a loss not finite, or the number of batches
         self.batch = torch.zeros((), dtype=torch.long, device=dev) # the batch's index, counted on the device
+    def before_train(self):
+        self.n_batches = len(self.dl)
+        self.first_bad.fill_(self.n_batches); self.batch.zero_()
 
     def after_loss(self): # fp16: the scaler skips a step whose gradients overflow
         if not _scaling(getattr(self.learn, 'scaler', None)): self._watch(0, self.learn.loss_grad)
     def after_step(self):
         lg = getattr(self.learn, 'loss_gen', None)
         if lg is not None and not _scaling(getattr(self.learn, 'gen_scaler', None)): self._watch(1, lg)
-    def after_batch(self): self.batch += 1
+    def after_batch(self): self.batch.add_(1)
 
     def _watch(self, i, loss):
-        self.first_bad[i] = torch.minimum(self.first_bad[i], torch.where(torch.isfinite(loss.detach()), self.n_iter, self.batch))
+        self.first_bad[i] = torch.minimum(self.first_bad[i], torch.where(torch.isfinite(loss.detach()), self.n_batches, self.batch))
 
     def after_train(self):
         "Stop with `SGANDivergence` if a loss was not finite in this epoch, or if fp16 steps were skipped again and again"
@@ -282,3 +305,160 @@ class StopOnDivergence(Callback):
             msg += f"; {int((~torch.isfinite(x.flatten(1))).any(1).sum())} training images hold NaN/inf: clean the data"
         raise SGANDivergence(msg+". The steps after it spread NaN/inf into the weights: load a checkpoint saved before "
             "(e.g. by `SaveModelCallback`), then lower the learning rate, check the data for NaN/inf, or train in fp32.")
+
+# %% ../nbs/07_callback.ipynb #45185800
+_INNER = ('after_pred','after_loss','before_backward','after_cancel_backward','after_backward','before_step','after_cancel_step','after_step')
+
+def _defines(cb, name:str)->bool:
+    "Whether the callback `cb` has its own `name` event (on its class, or given to it as `Callback(name=f)`)"
+    return name in vars(cb) or any(name in vars(k) for k in type(cb).__mro__)
+
+def _adam_groups(opt)->list|None:
+    "For each param group of torch's Adam `opt`: the group, its trainable parameters and their states (made where missing); `None` for another optimizer"
+    opt = getattr(opt, 'opt', opt) # inside fastai's `OptimWrapper`
+    if type(opt) is not torch.optim.Adam or any(g['amsgrad'] or g['maximize'] or g['differentiable'] for g in opt.param_groups): return None
+    res = []
+    for g in opt.param_groups:
+        ps = [p for p in g['params'] if p.requires_grad]
+        for p in ps:
+            st = opt.state[p]
+            if not st: st.update(step=torch.zeros((), device=p.device), exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format),
+                                 exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format)) # as torch's Adam makes them
+            elif st['step'].device!=p.device: st['step'] = st['step'].to(p.device) # the step count on the device, as `capturable` wants
+        res.append((g, ps, [opt.state[p] for p in ps]))
+    return res
+
+def _adam_(groups:list, hyp:Tensor):
+    "One step of torch's Adam over `groups` (from `_adam_groups`), with the lr and β1 of each group in a row of `hyp`; then the gradients zeroed in place"
+    with torch.no_grad():
+        for i,(g,ps,st) in enumerate(groups):
+            grads = [p.grad for p in ps]
+            adam(ps, grads, [s['exp_avg'] for s in st], [s['exp_avg_sq'] for s in st], [], [s['step'] for s in st],
+                foreach=True, capturable=True, amsgrad=False, maximize=False, beta1=hyp[i,1], beta2=g['betas'][1], lr=hyp[i,0],
+                weight_decay=g['weight_decay'], eps=g['eps'], decoupled_weight_decay=g.get('decoupled_weight_decay', False))
+            torch._foreach_zero_(grads)
+
+# %% ../nbs/07_callback.ipynb #6eab1762
+_COMPILED = weakref.WeakKeyDictionary() # callback -> its compiled steps (not in the callback: an exported learner holds none)
+
+class CapturedStep(Callback):
+    "Run each training batch's discriminator step, generator steps and EMA as one function compiled whole by `torch.compile`"
+    order,run_valid = SGANTrainer.order-1,False # after `ParamScheduler` has set the batch's hyper-parameters, before the trainer's batch
+    def __init__(self,
+        mode:str='auto', # `torch.compile`'s mode; 'auto': 'reduce-overhead' (CUDA graphs) on a GPU, its default elsewhere
+        backend:str='inductor', # `torch.compile`'s backend ('aot_eager' compiles sooner, for checks)
+    ): store_attr()
+
+    def before_fit(self): self.fn,self.ready = None,False
+    def before_train(self):
+        if self.ready: return
+        self.ready = True # the set-up runs once a fit, after the other callbacks' `before_fit`
+        if (why:=self._why_eager()) is not None: return warn(f"CapturedStep: this fit runs eagerly, because {why}.")
+        learn,tr = self.learn,self.tr
+        self.dgroups,self.ggroups = _adam_groups(learn.opt),_adam_groups(learn.gen_opt)
+        self.dparams = [p for _,ps,_ in self.dgroups for p in ps]
+        self.grads_ = [p for _,ps,_ in self.dgroups+self.ggroups for p in ps]
+        self._grow_grads()
+        dev = self.dparams[0].device
+        self.hyp = torch.zeros(len(self.dgroups)+len(self.ggroups), 2, device=dev) # lr and β1 of each param group, both optimizers
+        self.ema_cb = first(cb for cb in learn.cbs if isinstance(cb, DiscriminatorEMA))
+        self.parts_cb = first(cb for cb in learn.cbs if isinstance(cb, SGANLossParts))
+        self.stop_cb = first(cb for cb in learn.cbs if isinstance(cb, StopOnDivergence))
+        self.graphs = dev.type=='cuda' and self.mode in ('auto','reduce-overhead')
+        if self.graphs: # the tensors a CUDA graph reads and writes in place keep their addresses
+            for t in self._state(): torch._dynamo.mark_static_address(t)
+        mode = ('reduce-overhead' if dev.type=='cuda' else None) if self.mode=='auto' else self.mode
+        key = (mode, self.backend, dev.type)
+        if key not in _COMPILED.get(self, {}): # once a callback: its next fits use the same graph
+            # a copy of the step's code for this callback: torch makes a class for each weight-normed layer, so the guards
+            # of another model's graph never hold, and with one code for all, each new learner would compile again, up
+            # to Dynamo's limit of graphs for one code (then it stops compiling); a copy has graphs of its own
+            step = types.FunctionType(CapturedStep._step.__code__.replace(), CapturedStep._step.__globals__, '_step')
+            # on a CPU, random numbers from torch's own kernels: inductor's were the slowest part of the step (MNIST's
+            # noise layers: 30 of 75 ms a batch), and they are those of an eager step
+            opts = dict(fallback_random=True) if dev.type=='cpu' and self.backend=='inductor' else None
+            _COMPILED.setdefault(self, {})[key] = torch.compile(step, fullgraph=True, dynamic=False, mode=mode, backend=self.backend, options=opts)
+        self.fn = _COMPILED[self][key]
+        self.shape,self.compiled = None,False
+
+    def _why_eager(self)->str|None:
+        "Why this fit cannot run the captured step (`None`: it can)"
+        learn = self.learn
+        self.tr = tr = first(cb for cb in learn.cbs if isinstance(cb, SGANTrainer))
+        if hasattr(learn, 'lr_finder'): return "`lr_find` steps the discriminator only"
+        if tr is None: return "the learner has no `SGANTrainer`"
+        if any(isinstance(cb, MixedPrecision) for cb in learn.cbs): return f"it trains in mixed precision ({learn.precision}): train in fp32 to capture"
+        if tr.sync_grads is not None: return "it is distributed (DDP)"
+        if tr.terms: return f"the loss has terms ({', '.join(type(t).__name__ for t in tr.terms)}), whose rows fastai's transforms make"
+        if not isinstance(learn.loss_func, SGANLoss): return "the loss is not an `SGANLoss`"
+        if _adam_groups(learn.opt) is None or _adam_groups(learn.gen_opt) is None:
+            return "an optimizer is not torch's Adam in fastai's `OptimWrapper` (`sgan_adam`)"
+        mine = (CapturedStep, SGANTrainer, DiscriminatorEMA, SGANLossParts, StopOnDivergence)
+        if cbs:=[cb for cb in learn.cbs if not isinstance(cb, mine) and getattr(cb, 'run_train', True) and
+                 (any(_defines(cb, e) for e in _INNER) or (_defines(cb, 'before_batch') and cb.order>self.order))]:
+            return f"{', '.join(type(cb).__name__ for cb in cbs)} {'needs' if len(cbs)==1 else 'need'} the events inside the step"
+        if (parts:=first(cb for cb in learn.cbs if isinstance(cb, SGANLossParts))) is not None:
+            if own:=[p for p in parts.parts if p not in ('acc_lab','loss_gen') and not hasattr(learn.loss_func, p)]:
+                return f"the parts {own} of `SGANLossParts` are the learner's"
+        return None
+
+    def _state(self):
+        "The tensors the step updates in place"
+        for g,ps,st in self.dgroups+self.ggroups:
+            for p,s in zip(ps, st): yield from (p.grad, s['step'], s['exp_avg'], s['exp_avg_sq'])
+        yield self.hyp
+        if self.parts_cb is not None: yield self.parts_cb.sums
+        if self.stop_cb is not None: yield from (self.stop_cb.first_bad, self.stop_cb.batch)
+
+    def _grow_grads(self):
+        "Gradients for the step to zero in place, where fastai's `zero_grad` (after an eager batch) set them to `None`"
+        for p in self.grads_:
+            if p.grad is None: p.grad = torch.zeros_like(p)
+
+    def before_batch(self):
+        if self.fn is None: return
+        x,y = self.xb[0],self.yb[0]
+        n = n_unlabeled(self.learn.dl, y)
+        shape = (x.shape, x.dtype, y.shape, n)
+        if n is None or self.shape not in (None, shape): self.eager = True; return # a batch of another shape runs eagerly
+        if getattr(self, 'eager', False): self._grow_grads()
+        self.shape,self.eager = shape,False
+        learn,tr = self.learn,self.tr
+        tr._sync_hypers()
+        self.hyp.copy_(tensor([[h['lr'],h['mom']] for h in learn.opt.hypers+learn.gen_opt.hypers], dtype=torch.float32), non_blocking=True)
+        if self.graphs: torch.compiler.cudagraph_mark_step_begin()
+        try:
+            with torch._dynamo.config.patch(trace_autograd_ops=True): # `backward` inside the graph
+                pred,loss,lg = self.fn(self, x.as_subclass(Tensor), y.as_subclass(Tensor), n)
+        except Exception as e:
+            if self.compiled: raise
+            err = getattr(e, 'inner_exception', None) or e # (the backend's own error)
+            warn(f"CapturedStep: torch.compile failed ({type(err).__name__}: {(str(err).strip().splitlines() or [''])[0]}); this fit runs eagerly.")
+            self.fn = None # before it ran: nothing has moved
+            return self._grow_grads()
+        self.compiled = True
+        learn.pred,learn.loss_grad,learn.loss,learn.loss_gen = pred,loss,loss,lg
+        if self.parts_cb is not None: self.parts_cb.n += 1
+        raise CancelBatchException # `after_batch` runs; the step's own events ran inside
+
+    def _step(self, x, y, n):
+        "The whole training step on the batch `x`, `y` of `n` unlabeled images first: what the eager events do"
+        tr = self.tr
+        real = x[:n]
+        (xb,),(yb,) = tr.disc_batch(x, y, real, n)
+        pred = tr.net(xb)
+        loss = self.learn.loss_func(pred, yb)
+        loss.backward(inputs=self.dparams)
+        nd = len(self.dgroups)
+        _adam_(self.dgroups, self.hyp[:nd])
+        lg = tr.gen_steps(real, n, partial(_adam_, self.ggroups, self.hyp[nd:]), autocast=False) # (fp32: mixed precision runs eagerly)
+        if self.ema_cb is not None: self.ema_cb.update()
+        if self.parts_cb is not None: self.parts_cb.add(pred, yb, dict(loss_gen=lg))
+        if self.stop_cb is not None: self.stop_cb._watch(0, loss); self.stop_cb._watch(1, lg)
+        return pred.detach(),loss.detach(),lg
+
+    def after_fit(self):
+        "Forget the compiled step and the lists of the model's tensors; the gradients go, as fastai's `zero_grad` leaves them"
+        for p in getattr(self, 'grads_', None) or []: p.grad = None
+        self.fn = self.dgroups = self.ggroups = self.dparams = self.grads_ = self.hyp = self.ema_cb = self.parts_cb = self.stop_cb = self.tr = None
+        self.ready = False

@@ -201,7 +201,8 @@ def sgan_train(
     fake:str='implicit', # fake class: `implicit` (fixed logit) or `explicit` (a K+1-th logit)
     seed:int=0, # random seed (labeled subset, initialization, batches)
     device:str=None, # `cpu`, `cuda`, `cuda:1`, ...; default: a GPU if there is one
-    precision:str='auto', # `auto` (the fastest: measured on a CPU, `SGANLearner.to_precision`), `fp32`, `bf16` or `fp16`
+    precision:str='auto', # `auto` (the fastest: measured on a CPU, `SGANLearner.to_precision`; fp32 with --capture), `fp32`, `bf16` or `fp16`
+    capture:store_true=False, # run each training batch as one compiled step (`CapturedStep`; CUDA graphs on a GPU), in fp32
     size:int=None, # --dataset folder: resize the images to `size`×`size` once, when read (the centre crop)
     valid_pct:float=None, # --dataset folder without valid/ (or a CSV without `is_valid`): share of the labels kept for validation (default 0.2 for a CSV)
     shift:int=None, # --dataset mnist: shift training images by up to `shift` pixels (default 2; 0 for none)
@@ -224,7 +225,8 @@ def sgan_train(
         dls = _sgan_dls(dataset, data, n_labeled, bs, seed, dev, size, dict(shift=shift, max_rotate=max_rotate, zoom=zoom), valid_pct)
         shape = tuple(dls.one_batch()[0].shape[1:])
         set_seed(seed)
-        learn = sgan_learner(dls, **_model_kw(arch, shape, dls.c, fake, pretrained), fake=fake, lr=lr, precision=precision)
+        if capture and precision=='auto': precision = 'fp32' # the captured step runs in fp32 (mixed precision steps eagerly)
+        learn = sgan_learner(dls, **_model_kw(arch, shape, dls.c, fake, pretrained), fake=fake, lr=lr, precision=precision, capture=capture)
     except ValueError as e: _usage_error(e)
     out = Path(out).absolute()
     out.mkdir(parents=True, exist_ok=True)
@@ -234,7 +236,8 @@ def sgan_train(
     epochs = ifnone(epochs, default_epochs(dataset, len(dls.train)))
     print(f"fastai_sgan: SGAN on {dataset}, {dls.n_labeled} labels, {len(dls.train_ds)} training and "
           f"{len(dls.valid_ds)} test images {shape}, device {dls.device}, precision {learn.precision}"
-          + (' channels-last' if hasattr(learn, 'channels_last') else '') + (f" (auto: {_auto_how(dls.device)})" if precision=='auto' else ''))
+          + (' channels-last' if hasattr(learn, 'channels_last') else '') + (f" (auto: {_auto_how(dls.device)})" if precision=='auto' else '')
+          + (', captured step' if capture else ''))
     print(f"{epochs} epoch{'s'[:epochs!=1]} ({how}; --epochs N to change)")
     acc,secs = _fit(learn, epochs, lr, cbs=[CSVLogger(out/'history.csv'), SaveSamples(out/'samples')], frozen=pretrained)
     plot_history(learn, out/'history.png'); plt.close('all')
@@ -243,7 +246,7 @@ def sgan_train(
     res = dict(dataset=dataset, data=str(data) if data else None, n_labeled=dls.n_labeled, n_train=len(dls.train_ds),
                n_test=len(dls.valid_ds), image_shape=list(shape), classes=[str(v) for v in dls.vocab], epochs=epochs,
                lr=learn.lr, pretrained=pretrained, n_gen=learn.sgan_trainer.n_gen, bs=dls.train.bs,
-               augmentation=[type(t).__name__ for t in dls.train.after_batch.fs if isinstance(t, RandTransform)], arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=learn.precision,
+               augmentation=[type(t).__name__ for t in dls.train.after_batch.fs if isinstance(t, RandTransform)], arch=arch, fake=fake, seed=seed, device=str(dls.device), precision=learn.precision, capture=capture,
                sgan=dict(accuracy=acc, seconds=secs))
     if not no_baseline:
         set_seed(seed)

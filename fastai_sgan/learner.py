@@ -17,6 +17,7 @@ from .losses import _legacy_terms
 from .precision import *
 from .precision import _warn_slow_bf16
 from .callback import *
+from .callback import _defines
 from .models import _is_conv
 
 # %% auto #0
@@ -174,10 +175,6 @@ def _body(model): return getattr(getattr(model, 'disc', model), 'body', getattr(
 # %% ../nbs/08_learner.ipynb #b720fb4b
 def _mixed_precision(learn): return first(learn.cbs, lambda cb: isinstance(cb, DeviceMixedPrecision))
 
-def _defines(cb, name:str)->bool:
-    "Whether the callback `cb` has its own `name` event (on its class, or given to it as `Callback(name=f)`)"
-    return name in vars(cb) or any(name in vars(k) for k in type(cb).__mro__)
-
 class SGANLearner(Learner):
     "A `Learner` whose checkpoints keep both optimizers and the random state, so that training resumes exactly"
     @delegates(Learner.__init__)
@@ -304,6 +301,14 @@ class SGANLearner(Learner):
         mp = first(self.cbs, lambda cb: isinstance(cb, MixedPrecision))
         return 'fp32' if mp is None else 'bf16' if mp.amp_mode==AMPMode.BF16 else 'fp16'
 
+    def capture(self,
+        mode:str='auto', # `torch.compile`'s mode; 'auto': 'reduce-overhead' (CUDA graphs) on a GPU, its default elsewhere
+        backend:str='inductor', # `torch.compile`'s backend
+    ):
+        "Run each training batch as one compiled step (`CapturedStep`); a fit that cannot says why and runs eagerly"
+        if hasattr(self, 'captured_step'): self.remove_cb(CapturedStep)
+        return self.add_cb(CapturedStep(mode, backend))
+
     def to_distributed(self, sync_bn:bool=True, **kwargs):
         "Prepare for `distrib_ctx`: fastai's DDP set-up with `SGANDistributedTrainer` (see `fastai_sgan.distributed`)"
         from fastai_sgan.distributed import SGANDistributedTrainer
@@ -346,6 +351,7 @@ def sgan_learner(
     metrics=accuracy, # validation metrics; the loss parts are added
     cbs=None, # more callbacks
     precision:str='fp32', # 'fp32', 'bf16', 'fp16', or 'auto': the fastest the device offers (`SGANLearner.to_precision`)
+    capture:bool=False, # run each training batch as one compiled step (`SGANLearner.capture`, `CapturedStep`)
     **kwargs # passed to `Learner`; 0.1.0's `ema_decay`, `gen_loss`, `smooth`, `unl_weight`, `cons_*` and `man_*` still work, with a warning
 )->SGANLearner:
     "A `Learner` that trains a semi-supervised GAN on `dls` and predicts the K classes"
@@ -372,7 +378,8 @@ def sgan_learner(
                         lr=lr, splitter=_body_splitter if arch is not None else lambda m: [params(m.disc)], moms=moms, wd=wd,
                         metrics=L(metrics)+parts.metrics, cbs=L(cbs)+sgan_cbs, **kwargs)
     if pretrained: learn.freeze()
-    return learn.to_precision(precision)
+    learn.to_precision(precision)
+    return learn.capture() if capture else learn
 
 # %% ../nbs/08_learner.ipynb #ec8c6cae
 class LabeledOnly(Callback):

@@ -28,7 +28,9 @@ def _pickle_wn(self, protocol):
 
 class _WeightNormOnce(_WeightNorm):
     "torch's weight-norm parametrization, which gives the weight computed on entering `fixed_wn_weights` while inside it"
-    fixed = None
+    def __init__(self, dim):
+        super().__init__(dim)
+        self.fixed = None # in the instance from the start: `fixed_wn_weights` changes no attribute a compiled step was traced with
     def forward(self, weight_g, weight_v): return super().forward(weight_g, weight_v) if self.fixed is None else self.fixed
 
 def _weight_norm(layer:nn.Module, dim:int)->nn.Module:

@@ -44,7 +44,7 @@ def precision_times_file()->Path:
 
 def _machine()->str:
     "The CPU's model, torch's version and threads: what the measurements of `time_precisions` hold for"
-    try: cpu = next(l.split(':',1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    try: cpu = next(l.split(':',1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
     except (OSError, StopIteration): cpu = platform.processor() or platform.machine()
     return f"{cpu}|torch {torch.__version__}|{torch.get_num_threads()} threads"
 

@@ -36,7 +36,9 @@ class SyncCounter(TorchFunctionMode):
         self.active,self.n,self.batches,self.where = False,0,0,Counter()
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        if self.active:
+        # not while `torch.compile` traces (the captured step): a graph traced whole (`fullgraph=True`) holds no host
+        # sync, since each would break it; the host's own calls around the graph are counted
+        if self.active and not torch.compiler.is_compiling():
             name = getattr(func, '__name__', '')
             if name in _READS or name in _SHAPED or (name=='__getitem__' and _bool_index(args)): self._count(name)
         return func(*args, **(kwargs or {}))
@@ -95,11 +97,31 @@ def cases(device='cpu'):
         'terms warming up': lambda: sgan_learner(_digits(), terms=[ConsistencyTerm(1., warmup=1.), ManifoldTerm(1., warmup=1.)]),
         'no EMA': lambda: sgan_learner(_digits(), ema=False),
         'supervised baseline': lambda: supervised_learner(_digits()),
+        'captured step': lambda: _captured(sgan_learner(_digits()).capture(backend='aot_eager')),
         'to_bf16()': lambda: sgan_learner(_digits()).to_bf16(),
         'conv, to_bf16()': lambda: sgan_learner(colour()).to_bf16(),
         'resnet18 body (batch norm)': lambda: sgan_learner(colour(), arch=resnet18),
         'pretrained body (input normalization)': lambda: sgan_learner(colour(), arch=_tiny_arch, pretrained=True),
     }
+
+def _captured(learn):
+    "`learn`, whose captured step must run: a fall-back to eager (a warning) is an error"
+    from fastai.callback.core import Callback
+    from torch.overrides import _pop_mode_temporarily
+    class _MustCapture(Callback):
+        order = 1001
+        def before_fit(self): warnings.filterwarnings('error', 'CapturedStep')
+        def before_train(self): # the compiled step runs without the counter's mode: under a `TorchFunctionMode`, Dynamo
+            cs = self.learn.captured_step # does not trace `backward` (so a fit under one runs eagerly)
+            if cs.fn is not None and not hasattr(cs.fn, 'unmoded'):
+                fn = cs.fn
+                def unmoded(*args):
+                    with _pop_mode_temporarily(): return fn(*args)
+                cs.fn = unmoded; unmoded.unmoded = True
+        def after_batch(self):
+            if self.training: assert self.learn.captured_step.compiled, 'the captured step did not run'
+        def after_fit(self): warnings.filterwarnings('default', 'CapturedStep')
+    return learn.add_cb(_MustCapture())
 
 def _tiny_arch(weights=None, progress=True):
     "A torchvision-style architecture whose 'pretrained' weights need no download"

@@ -1,7 +1,7 @@
 "`sgan-train` (`python -m fastai_sgan`) and `sgan-demo` end to end, in subprocesses"
 import json, subprocess, sys
 from pathlib import Path
-import pandas as pd, pytest
+import pandas as pd, pytest, torch
 from PIL import Image
 from conftest import MNIST
 
@@ -227,3 +227,18 @@ def test_train_default_epochs(tmp_path, capsys, monkeypatch):
     assert res['epochs']==14 and '14 epochs (the default' in capsys.readouterr().out
     res = cli.sgan_train(dataset='folder', data=str(tmp_path/'f'), bs=4, epochs=2, no_baseline=True, precision='fp32', out=str(tmp_path/'o3'))
     assert res['epochs']==2 and '2 epochs (given' in capsys.readouterr().out
+
+def test_train_capture(tmp_path, capsys, monkeypatch):
+    "`--capture` trains with the captured step, in fp32 when --precision is auto, and results.json records it"
+    import warnings
+    import fastai_sgan.learner as fl
+    from fastai_sgan.cli import sgan_train
+    class Quick(fl.CapturedStep): # 'aot_eager' traces as inductor does and compiles in seconds
+        def __init__(self, mode='auto', backend=None): super().__init__(mode, 'aot_eager')
+    monkeypatch.setattr(fl, 'CapturedStep', Quick)
+    torch._dynamo.reset()
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', UserWarning) # the step did not fall back to eager
+        res = sgan_train(epochs=1, no_baseline=True, device='cpu', capture=True, out=str(tmp_path/'run'))
+    assert res['capture'] and res['precision']=='fp32' and res['sgan']['accuracy']>0.1
+    assert 'precision fp32, captured step' in capsys.readouterr().out

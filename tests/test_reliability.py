@@ -31,8 +31,8 @@ def test_bad_learner_input(digits, mnist):
 # --- divergence
 class _NaNGen(SGANTrainer):
     "A generator loss that turns NaN at epoch 1, batch 3"
-    def _gen_loss(self):
-        loss = super()._gen_loss()
+    def _gen_loss(self, real, n):
+        loss = super()._gen_loss(real, n)
         return loss*float('nan') if (self.epoch,self.iter)==(1,3) else loss
 
 def test_generator_divergence_named(digits):
