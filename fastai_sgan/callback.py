@@ -273,15 +273,19 @@ class StopOnDivergence(Callback):
         self.n_batches = len(self.dl)
         self.first_bad.fill_(self.n_batches); self.batch.zero_()
 
-    def after_loss(self): # fp16: the scaler skips a step whose gradients overflow
-        if not _scaling(getattr(self.learn, 'scaler', None)): self._watch(0, self.learn.loss_grad)
-    def after_step(self):
+    def after_step(self): # fp16: a scaler skips the steps whose gradients overflow, and watches that part itself
         lg = getattr(self.learn, 'loss_gen', None)
-        if lg is not None and not _scaling(getattr(self.learn, 'gen_scaler', None)): self._watch(1, lg)
+        self.watch(None if _scaling(getattr(self.learn, 'scaler', None)) else self.learn.loss_grad,
+                   None if lg is None or _scaling(getattr(self.learn, 'gen_scaler', None)) else lg)
     def after_batch(self): self.batch.add_(1)
 
-    def _watch(self, i, loss):
-        self.first_bad[i] = torch.minimum(self.first_bad[i], torch.where(torch.isfinite(loss.detach()), self.n_batches, self.batch))
+    def watch(self, loss:Tensor|None, loss_gen:Tensor|None):
+        "Keep this batch as the first bad one of each loss given (the discriminator's, the generator's) that is not finite, in one write"
+        ls = [(i,l.detach().float()) for i,l in enumerate((loss, loss_gen)) if l is not None]
+        if not ls: return
+        idx = slice(None) if len(ls)==2 else ls[0][0] # both parts, or the one
+        ok = torch.isfinite(torch.stack([l for _,l in ls]) if len(ls)==2 else ls[0][1])
+        torch.minimum(self.first_bad[idx], torch.where(ok, self.n_batches, self.batch), out=self.first_bad[idx])
 
     def after_train(self):
         "Stop with `SGANDivergence` if a loss was not finite in this epoch, or if fp16 steps were skipped again and again"
@@ -454,7 +458,7 @@ class CapturedStep(Callback):
         lg = tr.gen_steps(real, n, partial(_adam_, self.ggroups, self.hyp[nd:]), autocast=False) # (fp32: mixed precision runs eagerly)
         if self.ema_cb is not None: self.ema_cb.update()
         if self.parts_cb is not None: self.parts_cb.add(pred, yb, dict(loss_gen=lg))
-        if self.stop_cb is not None: self.stop_cb._watch(0, loss); self.stop_cb._watch(1, lg)
+        if self.stop_cb is not None: self.stop_cb.watch(loss, lg)
         return pred.detach(),loss.detach(),lg
 
     def after_fit(self):
