@@ -4,7 +4,7 @@ warning saying why) where it cannot run. Compiled with the 'aot_eager' backend, 
 compiles in seconds; `bench/speed.py --capture` times inductor's."""
 import warnings
 import pytest, torch
-from fastai.vision.all import L, Callback, CancelFitException, GradientClip, set_seed, load_learner
+from fastai.vision.all import L, Adam, Callback, CancelFitException, GradientClip, set_seed, load_learner
 from fastai_sgan.all import (SemiSupervisedDataLoaders, sgan_learner, CapturedStep, ConsistencyTerm, SGANLossParts,
                              StopOnDivergence, FAKE)
 
@@ -126,6 +126,7 @@ def test_batch_of_another_shape_runs_eagerly():
     ('a callback with an inner event', dict(cbs=GradientClip()), 'GradientClip needs the events inside the step'),
     ('terms', dict(terms=[ConsistencyTerm(1.)]), r'the loss has terms \(ConsistencyTerm\)'),
     ('bf16', dict(precision='bf16'), r'mixed precision \(bf16\)'),
+    ("fastai's own Adam", dict(opt_func=Adam), "an optimizer is not torch's Adam"),
 ])
 def test_falls_back_with_one_warning(why, kwargs, match):
     "What needs the step's inner events runs eagerly, the same fit as without `capture`, with one warning saying why"
