@@ -359,7 +359,6 @@ class CapturedStep(Callback):
         self.ready = True # the set-up runs once a fit, after the other callbacks' `before_fit`
         if (why:=self._why_eager()) is not None: return warn(f"CapturedStep: this fit runs eagerly, because {why}.")
         learn,tr = self.learn,self.tr
-        self.dgroups,self.ggroups = _adam_groups(learn.opt),_adam_groups(learn.gen_opt)
         self.dparams = [p for _,ps,_ in self.dgroups for p in ps]
         self.grads_ = [p for _,ps,_ in self.dgroups+self.ggroups for p in ps]
         self._grow_grads()
@@ -395,7 +394,8 @@ class CapturedStep(Callback):
         if tr.sync_grads is not None: return "it is distributed (DDP)"
         if tr.terms: return f"the loss has terms ({', '.join(type(t).__name__ for t in tr.terms)}), whose rows fastai's transforms make"
         if not isinstance(learn.loss_func, SGANLoss): return "the loss is not an `SGANLoss`"
-        if _adam_groups(learn.opt) is None or _adam_groups(learn.gen_opt) is None:
+        self.dgroups,self.ggroups = _adam_groups(learn.opt),_adam_groups(learn.gen_opt) # (the step's, if it can run)
+        if self.dgroups is None or self.ggroups is None:
             return "an optimizer is not torch's Adam in fastai's `OptimWrapper` (`sgan_adam`)"
         mine = (CapturedStep, SGANTrainer, DiscriminatorEMA, SGANLossParts, StopOnDivergence)
         if cbs:=[cb for cb in learn.cbs if not isinstance(cb, mine) and getattr(cb, 'run_train', True) and
